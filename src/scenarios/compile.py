@@ -1,0 +1,560 @@
+"""Conditions -> durable-rules rulesets given as data, in strata.
+
+Each item's `when` becomes one or more *bodies* (its disjunctive normal form): the
+positive literals (`match`, `indicator:`, `scenario:`) become the patterns of one
+durable-rules rule, joined in the engine; `not` and `count` become *guards*, checked
+when the rule fires against the complete lower strata. Every pattern also gets a
+*collector* rule, so each run knows which facts matched which pattern: guards, near
+misses and explanations read those sets, never a second matcher.
+
+Facts reach the engine encoded (see `encode`): every scalar as a kind-tagged token
+(so equality is SPEC-strict: `1` equals `1.0`, a boolean is not a number, a date is
+not a string), typed lists for ordering, an existence flag and a length for the
+missing-key and empty-list rules, a day number for windows, precomputed flags for
+`matches` (a linear-time engine; durable-rules' own regex dialect differs), and one
+`j`-field per element for keys joined by equality, so a join over lists is an exact
+equality join in the engine.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Optional
+
+from .errors import InputError, Problem
+from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Ref, Regex, Test, Window, walk
+from .values import MISSING, ORDERING, elements, kind, token
+
+EQUALITY_JOIN = ("eq", "contains", "in")
+MAX_BODIES = 256
+NEVER = {"ty": "!never"}
+MARKER = "!mk"
+
+
+def fact_type(name: str) -> str:
+    return "f:" + name
+
+
+def item_type(item_id: str) -> str:
+    return "i:" + item_id
+
+
+def window_bounds(window: Optional[Window], as_of: datetime.date) -> tuple[Optional[int], Optional[int]]:
+    """The inclusive day-number bounds a window puts on a fact's date."""
+    if window is None:
+        return None, None
+    lo: Optional[int] = None
+    hi: Optional[int] = None
+    if window.within is not None:
+        lo = months_back(as_of, window.within).toordinal()
+        hi = as_of.toordinal()
+    if window.start is not None:
+        lo = max(lo, window.start.toordinal()) if lo is not None else window.start.toordinal()
+    if window.end is not None:
+        hi = min(hi, window.end.toordinal()) if hi is not None else window.end.toordinal()
+    return lo, hi
+
+
+def months_back(as_of: datetime.date, span: tuple) -> datetime.date:
+    """as_of minus a span; months and years are calendar ones, the day clamped."""
+    amount, unit = span
+    if unit == "d":
+        return _minus_days(as_of, amount)
+    if unit == "w":
+        return _minus_days(as_of, 7 * amount)
+    months = amount if unit == "m" else 12 * amount
+    index = as_of.year * 12 + (as_of.month - 1) - months
+    year, month = divmod(index, 12)
+    if year < 1:
+        return datetime.date.min
+    month += 1
+    return datetime.date(year, month, min(as_of.day, calendar.monthrange(year, month)[1]))
+
+
+def _minus_days(day: datetime.date, n: int) -> datetime.date:
+    try:
+        return day - datetime.timedelta(days=n)
+    except OverflowError:
+        return datetime.date.min
+
+
+# -- the compiled program ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PatternKey:
+    """What the engine tests on one fact alone: its type, literal tests and window."""
+
+    ty: str
+    tests: tuple
+    lo: Optional[int]
+    hi: Optional[int]
+
+
+@dataclass
+class Pattern:
+    """One positive literal of a body, as a pattern of the body's engine rule."""
+
+    alias: str
+    key: PatternKey
+    sources: tuple  # the Match/ItemRef conditions it stands for (several when merged)
+    joins: list = field(default_factory=list)  # (key, other alias, other key), tested in the engine
+    post: list = field(default_factory=list)  # Test with a Ref operand, tested in Python
+
+
+@dataclass
+class Body:
+    """One conjunction of an item's `when`: engine patterns plus guards."""
+
+    item: str
+    index: int  # which conjunction of the item's disjunctive normal form
+    positives: tuple  # the positive literals, in written order
+    patterns: list
+    guards: list  # Not / Count conditions
+    names: dict  # bound name -> alias
+
+
+@dataclass
+class Program:
+    """Everything a run needs: items, strata, bodies, encodings and the engine ruleset."""
+
+    items: dict  # id -> Item, in ruleset order
+    strata: dict  # id -> stratum number
+    bodies: dict  # id -> [Body]
+    collectors: dict  # PatternKey -> index
+    symbols: dict  # attribute key -> field prefix
+    regexes: list  # (attribute key, Regex), flag r{i}
+    join_keys: dict  # engine type -> sorted attribute keys with j-fields
+    referenced: set  # item ids whose derivations enter the engine
+    fact_types: set  # case fact types some pattern can match
+    definition: dict = field(default_factory=dict)
+    name: str = ""
+    as_of: Optional[datetime.date] = None
+
+    @property
+    def stratum_count(self) -> int:
+        return max(self.strata.values(), default=-1) + 1
+
+
+def stratify(items: dict) -> dict:
+    """Stratum of each item; InputError naming the cycle when one runs through not/count."""
+    edges: dict[str, list[tuple[str, bool]]] = {i: [] for i in items}
+    for iid, item in items.items():
+        for target, negative in references(item.when, False):
+            edges[iid].append((target, negative))
+    # Tarjan's strongly connected components, iteratively
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    component: dict[str, int] = {}
+    comps: list[list[str]] = []
+    counter = itertools.count()
+    for root in items:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, pos = work.pop()
+            if pos == 0:
+                index[node] = low[node] = next(counter)
+                stack.append(node)
+                on_stack.add(node)
+            succ = edges[node]
+            if pos < len(succ):
+                work.append((node, pos + 1))
+                nxt = succ[pos][0]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component[w] = len(comps)
+                    comp.append(w)
+                    if w == node:
+                        break
+                comps.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    problems = []
+    for comp in comps:
+        members = set(comp)
+        for a in comp:
+            for b, negative in edges[a]:
+                if negative and b in members:
+                    cycle = cycle_path(edges, b, a, members)
+                    item = items[a]
+                    problems.append(
+                        Problem(
+                            item.file,
+                            "a cycle through not/count cannot be evaluated: " + " -> ".join(cycle + [b]),
+                            path=item.path,
+                        )
+                    )
+                    break
+            else:
+                continue
+            break
+    if problems:
+        raise InputError(problems)
+    # components come out of Tarjan's algorithm dependencies first
+    stratum: dict[str, int] = {}
+    for comp in comps:
+        level = 0
+        members = set(comp)
+        for a in comp:
+            for b, negative in edges[a]:
+                if b not in members:
+                    level = max(level, stratum[b] + (1 if negative else 0))
+        for a in comp:
+            stratum[a] = level
+    return stratum
+
+
+def cycle_path(edges: dict, start: str, end: str, members: set) -> list:
+    """A path start -> ... -> end inside one component (breadth first)."""
+    previous = {start: None}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        if node == end:
+            break
+        for nxt, _ in edges[node]:
+            if nxt in members and nxt not in previous:
+                previous[nxt] = node
+                queue.append(nxt)
+    path = []
+    node = end
+    while node is not None:
+        path.append(node)
+        node = previous[node]
+    return [end] if len(path) == 1 and start == end else list(reversed(path))
+
+
+def references(cond, negative: bool) -> Iterator[tuple[str, bool]]:
+    """(item id, under not/count) for each item reference in a condition."""
+    if isinstance(cond, ItemRef):
+        yield cond.id, negative
+    elif isinstance(cond, (All, AnyOf)):
+        for c in cond.conditions:
+            yield from references(c, negative)
+    elif isinstance(cond, Not):
+        yield from references(cond.condition, True)
+    elif isinstance(cond, Count):
+        yield from references(cond.match, True)
+
+
+def dnf(cond) -> list[list]:
+    """The disjunctive normal form: a list of conjunctions of literals."""
+    if isinstance(cond, All):
+        out: list[list] = [[]]
+        for c in cond.conditions:
+            out = [a + b for a in out for b in dnf(c)]
+            if len(out) > MAX_BODIES:
+                raise OverflowError
+        return out
+    if isinstance(cond, AnyOf):
+        out = []
+        for c in cond.conditions:
+            out.extend(dnf(c))
+        return out
+    return [[cond]]
+
+
+def pattern_key(cond, as_of: datetime.date) -> PatternKey:
+    literal = tuple(t for t in cond.tests if not isinstance(t.operand, Ref))
+    if isinstance(cond, Match):
+        lo, hi = window_bounds(cond.window, as_of)
+        return PatternKey(fact_type(cond.type), literal, lo, hi)
+    return PatternKey(item_type(cond.id), literal, None, None)
+
+
+def compile_program(rulesets: list, as_of: datetime.date) -> Program:
+    """The engine program for rulesets as of a day; InputError on ids that clash or dangle."""
+    items: dict[str, Item] = {}
+    problems = []
+    for rs in rulesets:
+        for item in rs.items:
+            if item.id in items:
+                first = items[item.id]
+                problems.append(
+                    Problem(item.file, f"{item.kind} id '{item.id}' is also used by {first.kind} '{first.id}' in {first.file} (ruleset {first.ruleset})", path=item.path + ("id",))
+                )
+                continue
+            items[item.id] = item
+    for item in items.values():
+        for c in walk(item.when):
+            if isinstance(c, ItemRef):
+                target = items.get(c.id)
+                if target is None or target.kind != c.kind:
+                    from .suggest import did_you_mean
+
+                    known = [i for i, it in items.items() if it.kind == c.kind]
+                    problems.append(Problem(item.file, f"unknown {c.kind} '{c.id}'{did_you_mean(c.id, known)}", path=c.path + (c.kind,)))
+    if problems:
+        raise InputError(problems)
+    strata = stratify(items)
+    program = Program(
+        items=items,
+        strata=strata,
+        bodies={},
+        collectors={},
+        symbols={},
+        regexes=[],
+        join_keys={},
+        referenced=set(),
+        fact_types=set(),
+        as_of=as_of,
+    )
+    for iid, item in items.items():
+        try:
+            conjunctions = dnf(item.when)
+        except OverflowError:
+            raise InputError([Problem(item.file, f"'{iid}' has more than {MAX_BODIES} alternatives once its any: are expanded", path=item.path + ("when",))]) from None
+        try:
+            program.bodies[iid] = [b for i, lits in enumerate(conjunctions) for b in compile_body(program, iid, i, lits)]
+            if len(program.bodies[iid]) > MAX_BODIES:
+                raise OverflowError
+        except OverflowError:
+            raise InputError([Problem(item.file, f"'{iid}' needs more than {MAX_BODIES} engine rules (too many alternatives, or too many conditions on one fact type)", path=item.path + ("when",))]) from None
+    for item in items.values():
+        for c in walk(item.when):
+            if isinstance(c, (Match, ItemRef)):
+                key = pattern_key(c, as_of)
+                program.collectors.setdefault(key, len(program.collectors))
+                note_pattern(program, c, key)
+    program.definition = engine_definition(program)
+    digest = hashlib.sha256(json.dumps(program.definition, sort_keys=True, default=str).encode()).hexdigest()
+    program.name = "scenarios-" + digest[:24]
+    return program
+
+
+def note_pattern(program: Program, cond, key: PatternKey) -> None:
+    """Record which fact types, attribute keys and patterns the engine must see."""
+    if isinstance(cond, Match):
+        program.fact_types.add(cond.type)
+    else:
+        program.referenced.add(cond.id)
+    for t in cond.tests:
+        symbol(program, t.key)
+        if t.op == "matches" and not any(r[0] == t.key and r[1] == t.operand for r in program.regexes):
+            program.regexes.append((t.key, t.operand))
+
+
+def symbol(program: Program, key: str) -> str:
+    if key not in program.symbols:
+        program.symbols[key] = f"k{len(program.symbols)}"
+    return program.symbols[key]
+
+
+def compile_body(program: Program, iid: str, index: int, literals: list) -> list:
+    """The engine bodies of one conjunction: one per way its conditions may share facts."""
+    positives = [c for c in literals if isinstance(c, (Match, ItemRef))]
+    guards = [c for c in literals if isinstance(c, (Not, Count))]
+    as_of = program.as_of
+    keys = [pattern_key(c, as_of) for c in positives]
+    # One fact may satisfy two conditions of an all, but durable-rules never binds one
+    # fact to two patterns of a rule: conditions that may share a fact are merged into
+    # one pattern in the alternative bodies built here.
+    blocks = merge_blocks(positives, keys)
+    if len(blocks) > MAX_BODIES:
+        raise OverflowError
+    return [build_body(program, iid, index, positives, keys, b, guards) for b in blocks]
+
+
+def merge_blocks(positives: list, keys: list) -> list:
+    """Every partition of the positives into blocks of the same engine type."""
+    by_type: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        by_type.setdefault(k.ty, []).append(i)
+    per_type = [list(set_partitions(idx)) for idx in by_type.values()]
+    out = []
+    for combo in itertools.product(*per_type):
+        out.append([block for part in combo for block in part])
+    return out
+
+
+def set_partitions(seq: list) -> Iterator[list]:
+    if not seq:
+        yield []
+        return
+    first, rest = seq[0], seq[1:]
+    for part in set_partitions(rest):
+        yield [[first]] + part
+        for i in range(len(part)):
+            yield part[:i] + [[first] + part[i]] + part[i + 1 :]
+
+
+def build_body(program: Program, iid: str, index: int, positives: list, keys: list, blocks: list, guards: list) -> Body:
+    blocks = sorted((sorted(b) for b in blocks), key=lambda b: b[0])
+    alias_of: dict[int, str] = {}
+    patterns: list[Pattern] = []
+    for n, block in enumerate(blocks):
+        alias = f"p{n}"
+        for i in block:
+            alias_of[i] = alias
+        tests = tuple(sorted({t for i in block for t in keys[i].tests}, key=repr))
+        lo = max((keys[i].lo for i in block if keys[i].lo is not None), default=None)
+        hi = min((keys[i].hi for i in block if keys[i].hi is not None), default=None)
+        pkey = PatternKey(keys[block[0]].ty, tests, lo, hi)
+        patterns.append(Pattern(alias, pkey, tuple(positives[i] for i in block)))
+    names = {c.binds: alias_of[i] for i, c in enumerate(positives) if c.binds}
+    position = {p.alias: n for n, p in enumerate(patterns)}
+    for i, c in enumerate(positives):
+        mine = alias_of[i]
+        for t in c.tests:
+            if not isinstance(t.operand, Ref):
+                continue
+            other = names.get(t.operand.name)
+            pattern = patterns[position[mine]]
+            if other is None or other == mine or t.op not in EQUALITY_JOIN:
+                # correlated to an outer scope, the same fact, or not an equality
+                pattern.post.append(t)
+                continue
+            a, b = (mine, t.key), (other, t.operand.key)
+            later, earlier = (a, b) if position[mine] > position[other] else (b, a)
+            patterns[position[later[0]]].joins.append((later[1], earlier[0], earlier[1]))
+            for (alias, key) in (a, b):
+                ty = patterns[position[alias]].key.ty
+                keys_ = program.join_keys.setdefault(ty, [])
+                if key not in keys_:
+                    keys_.append(key)
+                    keys_.sort()
+                symbol(program, key)
+    for g in guards:
+        for c in walk(g):
+            if isinstance(c, (Match, ItemRef)):
+                for t in c.tests:
+                    symbol(program, t.key)
+    return Body(iid, index, tuple(positives), patterns, guards, names)
+
+
+# -- the engine ruleset -----------------------------------------------------------------
+
+
+def test_expression(program: Program, t: Test) -> dict:
+    """A literal test as a durable-rules expression over the encoded fields."""
+    s = program.symbols[t.key]
+    tokens, exists, count = s + "t", s + "e", s + "c"
+    op, v = t.op, t.operand
+    if op == "exists":
+        return {exists: 1} if v else {"$nex": {exists: 1}}
+    if op == "matches":
+        return {f"r{program.regexes.index((t.key, v))}": 1}
+    if op in ("eq", "contains"):
+        return {"$iany": {tokens: {"$i": token(v)}}}
+    if op == "in":
+        if not v:
+            return NEVER
+        alts = [{"$i": token(x)} for x in v]
+        return {"$iany": {tokens: alts[0] if len(alts) == 1 else {"$or": alts}}}
+    if op in ("ne", "not_in"):
+        values = (v,) if op == "ne" else v
+        if not values:
+            return {exists: 1}
+        checks = [{"$neq": {"$i": token(x)}} for x in values]
+        inner = checks[0] if len(checks) == 1 else {"$and": checks}
+        return {"$and": [{exists: 1}, {"$or": [{count: 0}, {"$iall": {tokens: inner}}]}]}
+    if op in ORDERING:
+        k = kind(v)
+        if k == "bool":
+            return NEVER
+        fld = {"num": "n", "str": "s", "date": "d"}[k]
+        operand = v.toordinal() if k == "date" else v
+        return {"$iany": {s + fld: {"$" + op: {"$i": operand}}}}
+    raise ValueError(op)
+
+
+def alpha_expression(program: Program, key: PatternKey) -> list:
+    parts: list = [{"ty": key.ty}]
+    parts.extend(test_expression(program, t) for t in key.tests)
+    if key.lo is not None:
+        parts.append({"$gte": {"dn": key.lo}})
+    if key.hi is not None:
+        parts.append({"$lte": {"dn": key.hi}})
+    if key.lo is not None and key.hi is not None and key.lo > key.hi:
+        parts.append(NEVER)
+    return parts
+
+
+def _and(parts: list) -> dict:
+    return parts[0] if len(parts) == 1 else {"$and": parts}
+
+
+def engine_definition(program: Program) -> dict:
+    """The durable-rules ruleset, actions left as names (`engine` binds them)."""
+    rules: dict[str, dict] = {}
+    for key, n in program.collectors.items():
+        rules[f"c{n}"] = {"all": [{"m": _and(alpha_expression(program, key))}], "cap": 1000, "run": ("collect", n)}
+    for iid in program.items:
+        stratum = program.strata[iid]
+        for j, body in enumerate(program.bodies[iid]):
+            patterns = [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
+            for p in body.patterns:
+                parts = alpha_expression(program, p.key)
+                for key, other, other_key in p.joins:
+                    jf = program.symbols[key] + "j"
+                    parts.append({jf: {other: program.symbols[other_key] + "j"}})
+                patterns.append({p.alias: _and(parts)})
+            rules[f"b{len(rules)}"] = {"all": patterns, "run": ("body", iid, j)}
+    return rules
+
+
+# -- encoding facts ---------------------------------------------------------------------
+
+
+def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> list[dict]:
+    """The engine facts for one fact: one, or one per combination of joined elements."""
+    base: dict[str, Any] = {"ty": ty, "fid": fid}
+    if date is not None:
+        base["dn"] = date.toordinal()
+    for key, s in program.symbols.items():
+        v = values.get(key, MISSING)
+        if v is MISSING:
+            continue
+        items = elements(v)
+        base[s + "e"] = 1
+        base[s + "c"] = len(items)
+        base[s + "t"] = [token(x) for x in items]
+        nums = [x for x in items if kind(x) == "num"]
+        strs = [x for x in items if kind(x) == "str"]
+        days = [x.toordinal() for x in items if kind(x) == "date"]
+        if nums:
+            base[s + "n"] = nums
+        if strs:
+            base[s + "s"] = strs
+        if days:
+            base[s + "d"] = days
+    for i, (key, regex) in enumerate(program.regexes):
+        v = values.get(key, MISSING)
+        if v is not MISSING and any(isinstance(x, str) and regex.search(x) for x in elements(v)):
+            base[f"r{i}"] = 1
+    keys = program.join_keys.get(ty)
+    if not keys:
+        base["id"] = fid
+        return [base]
+    choices = []
+    for key in keys:
+        v = values.get(key, MISSING)
+        toks = [] if v is MISSING else sorted({token(x) for x in elements(v)})
+        choices.append([(key, t) for t in toks] or [None])
+    out = []
+    for n, combo in enumerate(itertools.product(*choices)):
+        fact = dict(base)
+        fact["id"] = fid if n == 0 else f"{fid}\x1f{n}"
+        for pair in combo:
+            if pair is not None:
+                fact[program.symbols[pair[0]] + "j"] = pair[1]
+        out.append(fact)
+    return out

@@ -1,0 +1,142 @@
+"""The one module that talks to durable-rules: the host, its rulesets, its sessions.
+
+One host per process. Each compiled program is registered once, under a name derived
+from its content; each evaluation (a world of a case) runs in a session of its own,
+deleted afterwards. Facts go in one `assert_fact` at a time: ENGINE-NOTES measured
+`assert_facts` batches silently losing firings.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from typing import Callable, Iterable, Optional, Protocol
+
+from .errors import EngineError
+
+# durable-rules calls datetime.utcfromtimestamp on every action (deprecated in 3.12)
+warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\..*)?$")
+
+try:
+    from durable import engine as _durable
+except ImportError as exc:  # a missing or unbuildable C extension
+    _durable = None
+    _IMPORT_ERROR = str(exc)
+else:
+    _IMPORT_ERROR = ""
+
+
+class Handler(Protocol):
+    """What a session reports to: collected matches and rule firings."""
+
+    error: Optional[BaseException]
+
+    def collect(self, collector: int, fids: list) -> None: ...
+
+    def fire(self, item: str, body: int, frame: dict) -> list: ...
+
+
+_host = None
+_registered: set = set()
+_handlers: dict = {}
+_sessions = itertools.count(1)
+
+
+def host():
+    """The process's one durable-rules host, started on first use."""
+    global _host
+    if _durable is None:
+        raise EngineError(
+            "the rules engine (durable-rules) could not be loaded: "
+            f"{_IMPORT_ERROR}. Reinstall with a C compiler available (pip install --force-reinstall durable-rules)."
+        )
+    if _host is None:
+        _host = _durable.Host()
+    return _host
+
+
+def _collect_action(collector: int) -> Callable:
+    def action(c):
+        handler = _handlers.get(c.s.sid)
+        if handler is None or handler.error is not None:
+            return
+        try:
+            frames = c.m if isinstance(c.m, list) else [c.m]
+            handler.collect(collector, [f["fid"] for f in frames])
+        except BaseException as exc:  # surfaced after the assert returns
+            handler.error = exc
+
+    return action
+
+
+def _body_action(item: str, body: int, aliases: tuple) -> Callable:
+    def action(c):
+        handler = _handlers.get(c.s.sid)
+        if handler is None or handler.error is not None:
+            return
+        try:
+            frame = {a: getattr(c, a)["fid"] for a in aliases}
+            for fact in handler.fire(item, body, frame):
+                try:
+                    c.assert_fact(fact)
+                except BaseException as exc:
+                    if type(exc).__name__ != "MessageNotHandledException":
+                        raise
+        except BaseException as exc:
+            handler.error = exc
+
+    return action
+
+
+def register(name: str, definition: dict) -> None:
+    """Register a program's ruleset once per process (durable-rules cannot remove one)."""
+    if name in _registered:
+        return
+    rules = {}
+    for rule_name, rule in definition.items():
+        rule = dict(rule)
+        run = rule.pop("run")
+        if run[0] == "collect":
+            rule["run"] = _collect_action(run[1])
+        else:
+            aliases = tuple(next(iter(p)) for p in rule["all"] if next(iter(p)) != "mk")
+            rule["run"] = _body_action(run[1], run[2], aliases)
+        rules[rule_name] = rule
+    try:
+        host().register_rulesets({name: rules})
+    except EngineError:
+        raise
+    except Exception as exc:
+        raise EngineError(f"the rules engine refused the compiled rules: {exc}") from None
+    _registered.add(name)
+
+
+def run_session(name: str, facts: Iterable[dict], strata: int, handler) -> None:
+    """Assert the facts, then release the strata one after another; raise what went wrong."""
+    h = host()
+    sid = f"s{next(_sessions)}"
+    _handlers[sid] = handler
+    try:
+        for fact in facts:
+            fact["sid"] = sid
+            _assert(h, name, fact, handler)
+        for level in range(strata):
+            _assert(h, name, {"sid": sid, "id": f"!mk{level}", "ty": "!mk", "mk": level}, handler)
+    finally:
+        del _handlers[sid]
+        try:
+            h.delete_state(name, sid)
+        except Exception:  # the session was never created: no fact reached the engine
+            pass
+
+
+def _assert(h, name: str, fact: dict, handler) -> None:
+    try:
+        h.assert_fact(name, fact)
+    except Exception as exc:
+        kind = type(exc).__name__
+        if kind == "MessageNotHandledException":
+            return  # no pattern of any rule matches this fact
+        raise EngineError(f"the rules engine failed on a fact: {kind}: {exc}") from None
+    if handler.error is not None:
+        raise handler.error

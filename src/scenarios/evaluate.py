@@ -1,0 +1,468 @@
+"""A run: every world of a case through the engine, then statuses and explanations.
+
+Matching and chaining happen in durable-rules (see `compile`). What a rule firing
+reports is checked here against the complete lower strata: tests between a fact and
+a bound fact that are not equality joins, `not` and `count`. Those checks read the
+match sets the engine's collector rules produced in the same session.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Iterator, Optional
+
+from . import engine, words
+from .compile import Program, compile_program, encode, fact_type, item_type, pattern_key
+from .model import RELIABILITY, All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
+from .result import Derivation as DerivationTree
+from .result import Evidence, Hypothesis, ItemResult, Node, RunResult
+from .values import MISSING, canonical, elements, passes_ref, sort_key, token
+from .worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, count_worlds, enumerate_worlds, views
+
+LISTED = 5  # derivations or facts listed under one node before "and N more"
+
+
+@dataclass
+class Fired:
+    """One derivation as the engine reported it, checked against guards."""
+
+    item: str
+    conjunction: int
+    facts: tuple  # (literal index, fid) for each positive literal
+    names: dict  # name -> fid
+    group: str  # the derived fact it made
+
+
+@dataclass
+class Group:
+    """The derived fact of an item for one set of derived attributes."""
+
+    id: str
+    item: str
+    values: dict
+    members: list = field(default_factory=list)  # Fired
+
+
+class WorldRun:
+    """One session: what the engine matched and derived in one world."""
+
+    def __init__(self, program: Program, values: dict):
+        self.program = program
+        self.values = values  # fid -> values, case facts of this world
+        self.matches: dict[int, set] = {}
+        self.fired: dict[str, list] = {iid: [] for iid in program.items}
+        self.groups: dict[str, Group] = {}
+        self.group_of: dict[tuple, str] = {}
+        self.seen: set = set()
+        self.error: Optional[BaseException] = None
+        self._index: dict = {}
+
+    # -- the engine's reports ---------------------------------------------------------
+
+    def collect(self, collector: int, fids: list) -> None:
+        self.matches.setdefault(collector, set()).update(fids)
+
+    def fire(self, iid: str, j: int, frame: dict) -> list:
+        body = self.program.bodies[iid][j]
+        env = {name: frame[alias] for name, alias in body.names.items()}
+        for p in body.patterns:
+            own = self.get(frame[p.alias])
+            for t in p.post:
+                if not passes_ref(own.get(t.key, MISSING), t.op, self.get(env[t.operand.name]).get(t.operand.key, MISSING)):
+                    return []
+        alias_of = {}
+        for p in body.patterns:
+            for src in p.sources:
+                alias_of[id(src)] = p.alias
+        facts = tuple((i, frame[alias_of[id(c)]]) for i, c in enumerate(body.positives))
+        identity = (iid, body.index, facts)
+        if identity in self.seen:
+            return []
+        for g in body.guards:
+            if not self.holds(g, env):
+                return []
+        self.seen.add(identity)
+        item = self.program.items[iid]
+        derived = {}
+        for key, value in item.derive:
+            if isinstance(value, Ref):
+                v = self.get(env[value.name]).get(value.key, MISSING)
+                if v is not MISSING:
+                    derived[key] = v
+            else:
+                derived[key] = value
+        gkey = (iid, tuple(sorted((k, tuple(token(x) for x in elements(v)), isinstance(v, tuple)) for k, v in derived.items())))
+        gid = self.group_of.get(gkey)
+        out = []
+        if gid is None:
+            gid = f"@{iid}#{len(self.groups)}"
+            self.group_of[gkey] = gid
+            self.groups[gid] = Group(gid, iid, derived)
+            if iid in self.program.referenced:
+                out = encode(self.program, item_type(iid), gid, derived, None)
+        fired = Fired(iid, body.index, facts, env, gid)
+        self.groups[gid].members.append(fired)
+        self.fired[iid].append(fired)
+        return out
+
+    # -- reading the session ----------------------------------------------------------
+
+    def get(self, fid: str) -> dict:
+        group = self.groups.get(fid)
+        return group.values if group is not None else self.values[fid]
+
+    def candidates(self, cond) -> list:
+        n = self.program.collectors[pattern_key(cond, self.program.as_of)]
+        return sorted(self.matches.get(n, ()))
+
+    def _indexed(self, cond, key: str) -> dict:
+        n = self.program.collectors[pattern_key(cond, self.program.as_of)]
+        index = self._index.get((n, key))
+        if index is None:
+            index = {}
+            for fid in self.candidates(cond):
+                v = self.get(fid).get(key, MISSING)
+                if v is not MISSING:
+                    for x in elements(v):
+                        index.setdefault(token(x), []).append(fid)
+            self._index[(n, key)] = index
+        return index
+
+    def options(self, cond, env: dict) -> list:
+        """Facts satisfying a match or reference given the bound names `env`."""
+        tests = [t for t in cond.tests if isinstance(t.operand, Ref) and t.operand.name in env]
+        pool = None
+        for t in tests:
+            if t.op in ("eq", "contains", "in"):
+                ref = self.get(env[t.operand.name]).get(t.operand.key, MISSING)
+                if ref is MISSING:
+                    return []
+                index = self._indexed(cond, t.key)
+                found = set()
+                for x in elements(ref):
+                    found.update(index.get(token(x), ()))
+                pool = sorted(found)
+                break
+        if pool is None:
+            pool = self.candidates(cond)
+        out = []
+        for fid in pool:
+            own = self.get(fid)
+            if all(
+                passes_ref(own.get(t.key, MISSING), t.op, self.get(env[t.operand.name]).get(t.operand.key, MISSING))
+                for t in tests
+            ):
+                out.append(fid)
+        return out
+
+    def holds(self, cond, env: dict) -> bool:
+        return next(self.solutions([cond], env), None) is not None
+
+    def count(self, cond: Count, env: dict) -> int:
+        return len(self.options(cond.match, env))
+
+    def solutions(self, conds: list, env: dict) -> Iterator[dict]:
+        """Every extension of `env` that satisfies the conjunction `conds`."""
+        flat: list = []
+        for c in conds:
+            flat.extend(c.conditions if isinstance(c, All) else [c])
+        if any(isinstance(c, All) for c in flat):
+            yield from self.solutions(flat, env)
+            return
+        binders = [c for c in flat if isinstance(c, (Match, ItemRef)) and c.binds]
+        others = [c for c in flat if not (isinstance(c, (Match, ItemRef)) and c.binds)]
+        yield from self._bind(binders, others, dict(env), [])
+
+    def _bind(self, binders: list, others: list, env: dict, chosen: list) -> Iterator[dict]:
+        if not binders:
+            for c in others:
+                if not self._check(c, env):
+                    return
+            for cond, fid in chosen:  # tests deferred until every name was bound
+                own = self.get(fid)
+                for t in cond.tests:
+                    if isinstance(t.operand, Ref) and not passes_ref(
+                        own.get(t.key, MISSING), t.op, self.get(env[t.operand.name]).get(t.operand.key, MISSING)
+                    ):
+                        return
+            yield env
+            return
+        ready = [c for c in binders if refs_of(c) <= set(env)]
+        cond = ready[0] if ready else binders[0]
+        rest = [c for c in binders if c is not cond]
+        for fid in self.options(cond, env):
+            yield from self._bind(rest, others, {**env, cond.binds: fid}, chosen + [(cond, fid)])
+
+    def _check(self, c, env: dict) -> bool:
+        if isinstance(c, (Match, ItemRef)):
+            return bool(self.options(c, env))
+        if isinstance(c, Not):
+            return not self.holds(c.condition, env)
+        if isinstance(c, Count):
+            n = self.count(c, env)
+            return (c.at_least is None or n >= c.at_least) and (c.at_most is None or n <= c.at_most)
+        if isinstance(c, AnyOf):
+            return any(self.holds(x, env) for x in c.conditions)
+        return self.holds(c, env)
+
+    def condition_holds(self, conds: list, index: int) -> bool:
+        """Whether top-level condition `index` of an all holds, with its binders (SPEC 3.1)."""
+        needed = {index}
+        frontier = [index]
+        while frontier:
+            i = frontier.pop()
+            for name in refs_of(conds[i]):
+                for j, c in enumerate(conds):
+                    if name in binds_of(c) and j not in needed:
+                        needed.add(j)
+                        frontier.append(j)
+        return next(self.solutions([conds[i] for i in sorted(needed)], {}), None) is not None
+
+
+# -- a whole run ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def _program(rulesets: tuple, as_of: datetime.date) -> Program:
+    program = compile_program(list(rulesets), as_of)
+    engine.register(program.name, program.definition)
+    return program
+
+
+def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, list]:
+    """The facts a run sees and the ids of those dated after as_of."""
+    facts, later = [], []
+    for f in case.facts:
+        if f.id in drop:
+            continue
+        if f.date is not None and f.date > as_of:
+            later.append(f.id)
+        else:
+            facts.append(f)
+    return facts, later
+
+
+def run_world(program: Program, facts: list, values: dict) -> WorldRun:
+    run = WorldRun(program, values)
+    engine_facts = []
+    for f in facts:
+        if f.id in values and f.type in program.fact_types:
+            engine_facts.extend(encode(program, fact_type(f.type), f.id, values[f.id], f.date))
+    engine.run_session(program.name, engine_facts, program.stratum_count, run)
+    return run
+
+
+@dataclass
+class ItemState:
+    triggered_in: int = 0
+    worlds: list = field(default_factory=list)  # indexes of worlds where it holds
+    because: Optional[list] = None
+    best_held: int = -1
+    best_missing: Optional[list] = None
+    near_miss: bool = False
+
+
+def evaluate(
+    case: Case,
+    rulesets: list,
+    as_of: Optional[datetime.date] = None,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
+    drop: frozenset = frozenset(),
+) -> RunResult:
+    """Run a case against rulesets: statuses, derivations, near misses, evidence."""
+    as_of = as_of or case.as_of
+    program = _program(tuple(rulesets), as_of)
+    facts, later = in_run(case, as_of, drop)
+    cs = choices(facts)
+    check_world_count(cs, max_worlds, case.file)
+    states = {iid: ItemState() for iid in program.items}
+    world_list = list(enumerate_worlds(cs))
+    for w, world in enumerate(world_list):
+        values = views(facts, cs, world)
+        run = run_world(program, facts, values)
+        for iid, item in program.items.items():
+            st = states[iid]
+            if run.fired[iid]:
+                st.triggered_in += 1
+                st.worlds.append(w)
+                if st.because is None:
+                    st.because = explain_item(run, iid, case, set())
+            elif isinstance(item.when, All):
+                conds = list(item.when.conditions)
+                held = [run.condition_holds(conds, i) for i in range(len(conds))]
+                n = sum(held)
+                if 0 < n < len(conds):
+                    st.near_miss = True
+                if n > st.best_held:
+                    st.best_held = n
+                    st.best_missing = [words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None) for c, h in zip(conds, held) if not h]
+    n_worlds = len(world_list)
+    results = []
+    for iid, item in program.items.items():
+        st = states[iid]
+        status = "triggered" if st.triggered_in == n_worlds else ("contested" if st.triggered_in else "not_triggered")
+        because = st.because or []
+        evidence = leaf_evidence(because, case)
+        near = status == "not_triggered" and st.near_miss
+        results.append(
+            ItemResult(
+                kind=item.kind,
+                id=iid,
+                title=item.title,
+                ruleset=item.ruleset,
+                status=status,
+                triggered_in=st.triggered_in,
+                holds_if=holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
+                near_miss=near,
+                missing=(st.best_missing or []) if near else [],
+                because=because,
+                evidence=evidence,
+                weakest=weakest(evidence),
+                critical_facts=[],
+                implications=list(item.implications),
+                signposts=list(item.signposts),
+                description=item.description,
+            )
+        )
+    order = {"triggered": 0, "contested": 1, "not_triggered": 2}
+    results.sort(key=lambda r: (order[r.status], not r.near_miss, r.id))
+    return RunResult(
+        case=case.id,
+        title=case.title,
+        as_of=as_of.isoformat(),
+        rulesets=sorted({rs.id for rs in rulesets}),
+        facts_total=len(case.facts),
+        facts_in_run=len(facts),
+        left_out=sorted(later),
+        worlds=n_worlds,
+        hypotheses=hypotheses(cs, case),
+        scenarios=[r for r in results if r.kind == "scenario"],
+        indicators=[r for r in results if r.kind == "indicator"],
+        sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
+    )
+
+
+def explain_item(run: WorldRun, iid: str, case: Case, visiting: set) -> list:
+    """The derivation trees of an item in one world (the first few, deterministic)."""
+    fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
+    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]] + (
+        [] if len(fired) <= LISTED else []
+    )
+
+
+def explain_fired(run: WorldRun, f: Fired, case: Case, visiting: set) -> DerivationTree:
+    program = run.program
+    body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
+    as_of = program.as_of
+    nodes = []
+    for (i, fid), cond in zip(f.facts, body.positives):
+        label = words.condition(cond, as_of)
+        if isinstance(cond, Match):
+            nodes.append(Node(label, "match", fact=fid))
+        else:
+            group = run.groups[fid]
+            members = sorted(group.members, key=lambda m: (m.conjunction, m.facts))
+            if cond.id in visiting:
+                nodes.append(Node(label, cond.kind, more=len(members)))
+                continue
+            children = [explain_fired(run, m, case, visiting | {cond.id}) for m in members[:LISTED]]
+            nodes.append(Node(label, cond.kind, children=children, more=max(0, len(members) - LISTED)))
+    env = dict(f.names)
+    for g in body.guards:
+        label = words.condition(g, as_of)
+        if isinstance(g, Count):
+            fids = run.options(g.match, env)
+            dated = sorted(fids, key=lambda x: (run.values.get(x, {}).get("date", datetime.date.min), x))
+            nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
+        else:
+            nodes.append(Node(label, "not"))
+    item = program.items[f.item]
+    derived = {k: canonical(v) for k, v in run.groups[f.group].values.items()}
+    del item
+    return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
+
+
+def leaf_evidence(trees: list, case: Case) -> list:
+    """The case facts at the leaves of derivation trees, each once, by date then id."""
+    ids: set = set()
+    stack = list(trees)
+    while stack:
+        t = stack.pop()
+        for n in t.conditions:
+            if n.fact:
+                ids.add(n.fact)
+            ids.update(n.facts)
+            stack.extend(n.children)
+    by_id = {f.id: f for f in case.facts}
+    out = []
+    for fid in ids:
+        f = by_id.get(fid)
+        if f is None:
+            continue
+        src = case.sources.get(f.source) if f.source else None
+        out.append(
+            Evidence(
+                id=f.id,
+                type=f.type,
+                date=f.date.isoformat() if f.date else None,
+                source=f.source,
+                source_name=src.name if src else None,
+                reliability=src.reliability if src else None,
+                credibility=f.credibility,
+                text=f.text,
+            )
+        )
+    return sorted(out, key=lambda e: (e.date or "", e.id))
+
+
+def weakest(evidence: list) -> Optional[Evidence]:
+    """The least solid graded fact: worst reliability, then worst credibility.
+
+    F and 6 mean "cannot be judged": they are not ranked as worst.
+    """
+    graded = [e for e in evidence if (e.reliability or "F") != "F" or (e.credibility or 6) != 6]
+    if not graded:
+        return None
+
+    def rank(e: Evidence):
+        r = RELIABILITY.index(e.reliability) if e.reliability and e.reliability != "F" else -1
+        c = e.credibility if e.credibility and e.credibility != 6 else 0
+        return (r, c, e.id)
+
+    return max(graded, key=rank)
+
+
+def holds_if(cs: list, worlds: list, holding: set) -> list:
+    """The hypotheses a contested item depends on, as simply as they can be said."""
+    out = []
+    for k, c in enumerate(cs):
+        alts = sorted({worlds[w][k] for w in holding})
+        if len(alts) < len(c.alternatives):
+            values = [alternative_text(c.alternatives[a].value) for a in alts]
+            if len(values) == 1:
+                out.append(f"{c.fact}.{c.key} = {values[0]}")
+            else:
+                out.append(f"{c.fact}.{c.key} in [{', '.join(values)}]")
+    if not out:
+        out.append("some combinations of hypotheses only")
+    return out
+
+
+def alternative_text(value) -> str:
+    if value is None:
+        return "(none)"
+    return words.operand(value)
+
+
+def hypotheses(cs: list, case: Case) -> list:
+    out = []
+    for c in cs:
+        alts = []
+        for a in c.alternatives:
+            src = case.sources.get(a.source) if a.source else None
+            grade = f"{(src.reliability if src else None) or '?'}{a.credibility if a.credibility is not None else '?'}"
+            alts.append((canonical(a.value), a.source, src.name if src else None, grade))
+        out.append(Hypothesis(c.fact, c.key, alts))
+    return out

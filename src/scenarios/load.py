@@ -1,0 +1,212 @@
+"""Files -> plain data -> model, with every problem located at file:line:col.
+
+The happy path parses with a fast YAML 1.2 parser (or `json` for `.json` files) into
+plain data. Only when a problem is found is the file composed again with PyYAML,
+whose nodes carry line and column marks, to point at the problem. Values always come
+from the fast parser, so what a case means never depends on which parser read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+import yaml_rs
+
+from .errors import InputError, Problem
+from .model import Case, Ruleset
+from .parse import build_case, build_ruleset
+
+MAX_BYTES = 512 * 1024 * 1024
+ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
+BUNDLED = Path(__file__).parent / "bundled"
+_POSITION = re.compile(r"line (\d+),? column (\d+)")
+
+
+def read_text(path: str) -> str:
+    """The text of a file; InputError when it is missing, a folder, binary or not UTF-8."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError([Problem(path, "no such file")])
+    if p.is_dir():
+        raise InputError([Problem(path, "is a folder, not a file")])
+    try:
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise InputError([Problem(path, f"the file is {size // 2**20} MiB; at most {MAX_BYTES // 2**20} MiB are read")])
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
+    if b"\x00" in raw:
+        raise InputError([Problem(path, "is a binary file, not YAML text")])
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError([Problem(path, "is not UTF-8 text", line, column)]) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def parse_text(text: str, file: str) -> Any:
+    """Plain data from YAML 1.2 (or JSON, for a `.json` file); InputError on a syntax error."""
+    if file.endswith(".json"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+    try:
+        data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+    except yaml_rs.YAMLDecodeError as exc:
+        raise InputError([syntax_problem(text, file, str(exc))]) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        raise InputError([Problem(file, f"invalid YAML: {exc}")]) from None
+    if isinstance(data, list) and text.lstrip().startswith("---") and text.count("\n---") >= 1:
+        raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
+    return data
+
+
+def syntax_problem(text: str, file: str, message: str) -> Problem:
+    """A YAML syntax error, located by the fast parser or else by PyYAML."""
+    lines = [line for line in message.splitlines() if line.strip()]
+    found = _POSITION.search(message)
+    what = lines[-1].strip() if lines else message
+    if "|" in what or "^" in what:
+        what = lines[0]
+    what = re.sub(r"^YAML parse error at line \d+, column \d+:?\s*", "", what) or "invalid YAML"
+    if "alias" in message and "limit" in message:
+        return Problem(file, "too many aliases expanded (an alias bomb?): refused", 1, 1)
+    if found:
+        return Problem(file, f"invalid YAML: {what}", int(found.group(1)), int(found.group(2)))
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            return Problem(file, f"invalid YAML: {what}", mark.line + 1, mark.column + 1)
+    except yaml.YAMLError:
+        pass
+    key = re.search(r"duplicate mapping key: '(.*)'", message)
+    if key:
+        line, column = find_duplicate_key(text, key.group(1))
+        return Problem(file, f"duplicate key '{key.group(1)}'", line, column)
+    return Problem(file, f"invalid YAML: {what}")
+
+
+def find_duplicate_key(text: str, key: str) -> tuple[int, int]:
+    """Where the second of two equal keys of one mapping stands."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return 0, 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in seen and k.value == key:
+                        return k.start_mark.line + 1, k.start_mark.column + 1
+                    seen.add(k.value)
+                stack.append(v)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return 0, 0
+
+
+def locate(text: str, problems: list[Problem]) -> list[Problem]:
+    """The problems with line and column filled in from their paths."""
+    if not problems or all(p.line for p in problems):
+        return problems
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        root = None
+    return [p if p.line else _at(p, root) for p in problems]
+
+
+def _at(problem: Problem, root) -> Problem:
+    node = root
+    key_node = None
+    for step in problem.path:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if _same_key(k, step):
+                    child, key_node = v, k
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(step, int) and 0 <= step < len(node.value):
+            child, key_node = node.value[step], None
+        if child is None:
+            break
+        node = child
+    else:
+        # an unknown or duplicate key is best pointed at by the key itself
+        if key_node is not None and ("unknown key" in problem.message or "duplicate" in problem.message):
+            node = key_node
+    if node is None:
+        return Problem(problem.file, problem.message, 1, 1, problem.severity, problem.path)
+    mark = node.start_mark
+    return Problem(problem.file, problem.message, mark.line + 1, mark.column + 1, problem.severity, problem.path)
+
+
+def _same_key(node, step) -> bool:
+    if not isinstance(node, yaml.ScalarNode):
+        return False
+    if isinstance(step, bool):
+        return node.value.lower() == str(step).lower()
+    return node.value == str(step) or (isinstance(step, str) and node.value.strip("'\"") == step)
+
+
+def _finish(text: str, model, problems: list[Problem], file: str):
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or model is None:
+        raise InputError(locate(text, errors) or [Problem(file, "could not be read")])
+    return model, locate(text, problems)
+
+
+def load_case(path: str) -> tuple[Case, list[Problem]]:
+    """A case and its warnings; InputError carrying every error found."""
+    text = read_text(path)
+    data = parse_text(text, path)
+    if data is None:
+        raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1)])
+    return _finish(text, *build_case(data, path), path)
+
+
+def load_ruleset(path: str) -> tuple[Ruleset, list[Problem]]:
+    """A ruleset and its warnings; InputError carrying every error found."""
+    text = read_text(path)
+    data = parse_text(text, path)
+    if data is None:
+        raise InputError([Problem(path, "is empty: a ruleset needs ruleset and indicators or scenarios", 1, 1)])
+    return _finish(text, *build_ruleset(data, path), path)
+
+
+def find_ruleset(name: str, near: Optional[str] = None) -> str:
+    """The file of a ruleset given as a path or an id.
+
+    An id is looked up in ./rulesets/, then beside the case (its ../rulesets/), then
+    among the bundled rulesets.
+    """
+    if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or os.path.exists(name):
+        return name
+    places = [Path("rulesets")]
+    if near:
+        places.append(Path(near).resolve().parent.parent / "rulesets")
+    places.append(BUNDLED / "rulesets")
+    for place in places:
+        for ext in (".yaml", ".yml", ".json"):
+            candidate = place / f"{name}{ext}"
+            if candidate.is_file():
+                return str(candidate) if place is not places[-1] else str(candidate)
+    raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets")])
+
+
+def bundled_case() -> str:
+    return str(BUNDLED / "cases" / "idlib-m4-2020-05.yaml")

@@ -1,0 +1,230 @@
+"""What an analyst writes: cases of sourced facts, and rulesets of indicators and scenarios."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from .values import Value
+
+RELIABILITY = "ABCDEF"
+RESERVED_FACT_KEYS = ("id", "type", "date", "source", "credibility", "text")
+VISIBLE_RESERVED = ("id", "date", "source", "credibility", "text")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who reported a fact, with the Admiralty reliability of that source (A-F)."""
+
+    key: str
+    name: str
+    reliability: Optional[str]
+
+
+@dataclass(frozen=True)
+class Grade:
+    """An Admiralty grade: source reliability A-F and information credibility 1-6."""
+
+    reliability: Optional[str]
+    credibility: Optional[int]
+
+    def __str__(self) -> str:
+        return f"{self.reliability or '?'}{self.credibility if self.credibility is not None else '?'}"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One competing hypothesis for a contested attribute."""
+
+    value: Any  # a Value, or None for "missing in this world"
+    source: Optional[str] = None
+    credibility: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A dated, sourced statement of the case. `contested` keys vary by world."""
+
+    id: str
+    type: str
+    date: Optional[datetime.date]
+    source: Optional[str]
+    credibility: Optional[int]
+    text: Optional[str]
+    attributes: dict  # key -> Value, the uncontested attributes
+    contested: dict  # key -> tuple[Alternative, ...]; "present" may be among them
+    path: tuple = ()
+
+    def visible(self) -> dict:
+        """The keys `where` sees on this fact (contested ones excluded)."""
+        out = dict(self.attributes)
+        out["id"] = self.id
+        for key in ("date", "source", "credibility", "text"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    title: str
+    as_of: datetime.date
+    rulesets: tuple
+    sources: dict  # key -> Source
+    facts: tuple  # Fact, in file order
+    file: str
+
+
+# -- conditions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`$name.KEY`: the value of KEY on the fact bound to `name`."""
+
+    name: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"${self.name}.{self.key}"
+
+
+@dataclass(frozen=True)
+class Regex:
+    """A `matches` pattern, compiled once with a linear-time engine."""
+
+    text: str
+    compiled: Any = field(compare=False, hash=False, repr=False)
+
+    def search(self, value: str):
+        return self.compiled.search(value)
+
+
+@dataclass(frozen=True)
+class Test:
+    """One operator on one key of a `where`: `key op operand`."""
+
+    key: str
+    op: str
+    operand: Any  # scalar, tuple (in/not_in), Regex (matches), bool (exists), or Ref
+
+
+@dataclass(frozen=True)
+class Window:
+    """Date bounds of a `match`: `within` counts back from as_of; from/until are days."""
+
+    within: Optional[tuple] = None  # (amount, unit) with unit in d w m y
+    start: Optional[datetime.date] = None
+    end: Optional[datetime.date] = None
+
+
+@dataclass(frozen=True)
+class Match:
+    type: str
+    tests: tuple = ()
+    window: Optional[Window] = None
+    binds: Optional[str] = None
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class ItemRef:
+    """`indicator: ID` or `scenario: ID`, optionally with `where` on derived attributes."""
+
+    kind: str
+    id: str
+    tests: tuple = ()
+    binds: Optional[str] = None
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class All:
+    conditions: tuple
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    conditions: tuple
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Not:
+    condition: Any
+    path: tuple = field(default=(), compare=False)
+
+
+@dataclass(frozen=True)
+class Count:
+    match: Match
+    at_least: Optional[int] = None
+    at_most: Optional[int] = None
+    path: tuple = field(default=(), compare=False)
+
+
+Condition = Union[Match, ItemRef, All, AnyOf, Not, Count]
+
+
+@dataclass(frozen=True)
+class Item:
+    """An indicator or a scenario: what holds `when`, and what it derives."""
+
+    kind: str  # "indicator" or "scenario"
+    id: str
+    title: str
+    when: Any
+    derive: tuple = ()  # ((key, Ref or Value), ...)
+    implications: tuple = ()
+    signposts: tuple = ()
+    description: Optional[str] = None
+    ruleset: str = ""
+    file: str = ""
+    path: tuple = ()
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    id: str
+    title: str
+    items: tuple  # Item: indicators first, then scenarios, in file order
+    file: str
+
+
+def walk(condition) -> list:
+    """Every condition of a tree, the root first."""
+    out = [condition]
+    if isinstance(condition, (All, AnyOf)):
+        for c in condition.conditions:
+            out.extend(walk(c))
+    elif isinstance(condition, Not):
+        out.extend(walk(condition.condition))
+    elif isinstance(condition, Count):
+        out.extend(walk(condition.match))
+    return out
+
+
+def refs_of(condition) -> set:
+    """The names `$name` used anywhere in a condition."""
+    names = set()
+    for c in walk(condition):
+        for t in getattr(c, "tests", ()):
+            if isinstance(t.operand, Ref):
+                names.add(t.operand.name)
+    return names
+
+
+def binds_of(condition) -> set:
+    """The names a condition binds that are visible beside it in an `all`."""
+    if isinstance(condition, (Match, ItemRef)):
+        return {condition.binds} if condition.binds else set()
+    if isinstance(condition, All):
+        out = set()
+        for c in condition.conditions:
+            out |= binds_of(c)
+        return out
+    return set()

@@ -1,0 +1,740 @@
+"""Plain data (as a YAML 1.2 or JSON parser gives it) -> the typed model.
+
+Every problem is collected as a `Problem` with the path of the offending node; the
+loader turns paths into line and column. Nothing here raises on bad input: callers
+get the model and the list of problems, and refuse to go on when it is not empty.
+"""
+
+from __future__ import annotations
+
+import datetime
+import math
+import re
+from typing import Any, Callable, Optional
+
+import re2
+
+from . import suggest
+from .errors import Problem
+from .model import (
+    RELIABILITY,
+    All,
+    Alternative,
+    AnyOf,
+    Case,
+    Count,
+    Fact,
+    Item,
+    ItemRef,
+    Match,
+    Not,
+    Ref,
+    Regex,
+    Ruleset,
+    Source,
+    Test,
+    Window,
+    binds_of,
+)
+from .values import DATE_RE, OPERATORS, parse_date
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+REF_RE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)$", re.S)
+WITHIN_RE = re.compile(r"^([0-9]+)\s*([dwmy])$")
+MAX_PATTERN = 256
+
+CASE_KEYS = ("case", "title", "as_of", "rulesets", "sources", "facts")
+SOURCE_KEYS = ("name", "reliability")
+RULESET_KEYS = ("ruleset", "title", "description", "indicators", "scenarios")
+ITEM_KEYS = ("id", "title", "description", "when", "derive", "implications", "signposts")
+HEADS = ("match", "indicator", "scenario", "all", "any", "not", "count")
+MATCH_KEYS = ("match", "where", "within", "from", "until", "as")
+REF_KEYS = ("where", "as")
+COUNT_KEYS = ("count", "at_least", "at_most")
+
+
+class Builder:
+    """Collects problems for one file while its model is built."""
+
+    def __init__(self, file: str):
+        self.file = file
+        self.problems: list[Problem] = []
+
+    def error(self, path: tuple, message: str) -> None:
+        self.problems.append(Problem(self.file, message, path=tuple(path)))
+
+    def warn(self, path: tuple, message: str) -> None:
+        self.problems.append(Problem(self.file, message, severity="warning", path=tuple(path)))
+
+    # -- shapes ----------------------------------------------------------------
+
+    def mapping(self, data: Any, path: tuple, what: str) -> Optional[dict]:
+        if isinstance(data, dict):
+            return data
+        self.error(path, f"{what} must be a mapping of keys to values, not {describe(data)}")
+        return None
+
+    def keys(self, data: dict, allowed: tuple, path: tuple, what: str) -> None:
+        for key in data:
+            if not isinstance(key, str) or key not in allowed:
+                hint = suggest.did_you_mean(str(key), allowed)
+                self.error(path + (key,), f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
+
+    def ident(self, value: Any, path: tuple, what: str) -> Optional[str]:
+        text = as_key(value)
+        if text is None:
+            self.error(path, f"{what} must be an id (lowercase letters, digits and '-'), not {describe(value)}")
+            return None
+        if not ID_RE.match(text):
+            self.error(path, f"{what} '{text}' is not a valid id: use lowercase letters, digits and '-'")
+            return None
+        return text
+
+    def text(self, value: Any, path: tuple, what: str) -> Optional[str]:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return str(value)
+        self.error(path, f"{what} must be text, not {describe(value)}")
+        return None
+
+    def texts(self, value: Any, path: tuple, what: str) -> tuple:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list):
+            self.error(path, f"{what} must be a list of text, not {describe(value)}")
+            return ()
+        out = []
+        for i, v in enumerate(value):
+            t = self.text(v, path + (i,), f"each of {what}")
+            if t is not None:
+                out.append(t)
+        return tuple(out)
+
+    def date(self, value: Any, path: tuple, what: str) -> Optional[datetime.date]:
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        if isinstance(value, str) and DATE_RE.match(value):
+            try:
+                return parse_date(value)
+            except ValueError:
+                self.error(path, f"{what} '{value}' is not a real day")
+                return None
+        self.error(path, f"{what} must be a date written YYYY-MM-DD, not {describe(value)}")
+        return None
+
+    def scalar(self, value: Any, path: tuple, what: str) -> Any:
+        """A scalar attribute value or operand; dates recognised; None when invalid."""
+        if isinstance(value, bool) or isinstance(value, int):
+            return value
+        if isinstance(value, float):
+            if math.isnan(value):
+                self.error(path, f"{what} is not a number (.nan cannot be compared)")
+                return None
+            return value
+        if isinstance(value, str):
+            if DATE_RE.match(value):
+                try:
+                    return parse_date(value)
+                except ValueError:
+                    self.error(path, f"'{value}' is written as a date but is not a real day")
+                    return None
+            return value
+        if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+            return value
+        self.error(path, f"{what} must be a string, number, boolean or date, not {describe(value)}")
+        return None
+
+    def value(self, value: Any, path: tuple, what: str) -> Any:
+        """An attribute value: a scalar or a list of scalars (a tuple)."""
+        if isinstance(value, list):
+            out = []
+            ok = True
+            for i, v in enumerate(value):
+                s = self.scalar(v, path + (i,), f"each element of {what}")
+                if s is None:
+                    ok = False
+                out.append(s)
+            return tuple(out) if ok else None
+        return self.scalar(value, path, what)
+
+
+def as_key(value: Any) -> Optional[str]:
+    """An id or key as text: ids and keys are always strings."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return None
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    return type(value).__name__
+
+
+# -- cases -------------------------------------------------------------------------
+
+
+def build_case(data: Any, file: str) -> tuple[Optional[Case], list[Problem]]:
+    b = Builder(file)
+    root = b.mapping(data, (), "a case file")
+    if root is None:
+        return None, b.problems
+    b.keys(root, CASE_KEYS, (), "a case")
+    for key in ("case", "as_of", "facts"):
+        if key not in root:
+            b.error((), f"a case needs '{key}'")
+    case_id = b.ident(root["case"], ("case",), "the case id") if "case" in root else None
+    title = b.text(root.get("title"), ("title",), "title") if root.get("title") is not None else None
+    as_of = b.date(root["as_of"], ("as_of",), "as_of") if "as_of" in root else None
+    rulesets: tuple = ()
+    if root.get("rulesets") is not None:
+        raw = root["rulesets"]
+        raw = [raw] if isinstance(raw, str) else raw
+        if isinstance(raw, list):
+            ids = [b.ident(r, ("rulesets", i), "a ruleset id") for i, r in enumerate(raw)]
+            rulesets = tuple(r for r in ids if r is not None)
+        else:
+            b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}")
+    sources = build_sources(b, root.get("sources"))
+    facts = build_facts(b, root.get("facts"), sources) if "facts" in root else ()
+    cited = {f.source for f in facts} | {
+        a.source for f in facts for alts in f.contested.values() for a in alts
+    }
+    for key in sources:
+        if key not in cited:
+            b.warn(("sources", key), f"source '{key}' is not cited by any fact")
+    if any(p.severity == "error" for p in b.problems):
+        return None, b.problems
+    case = Case(
+        id=case_id,
+        title=title or case_id,
+        as_of=as_of,
+        rulesets=rulesets,
+        sources=sources,
+        facts=tuple(facts),
+        file=file,
+    )
+    return case, b.problems
+
+
+def build_sources(b: Builder, data: Any) -> dict:
+    if data is None:
+        return {}
+    root = b.mapping(data, ("sources",), "sources")
+    if root is None:
+        return {}
+    out = {}
+    for raw_key, spec in root.items():
+        key = as_key(raw_key)
+        path = ("sources", raw_key)
+        if key is None:
+            b.error(path, f"a source key must be text, not {describe(raw_key)}")
+            continue
+        if isinstance(spec, str):
+            out[key] = Source(key, spec, None)
+            continue
+        m = b.mapping(spec, path, f"source '{key}'")
+        if m is None:
+            continue
+        b.keys(m, SOURCE_KEYS, path, f"source '{key}'")
+        name = b.text(m.get("name"), path + ("name",), "a source name") or key
+        reliability = m.get("reliability")
+        if reliability is not None:
+            if not (isinstance(reliability, str) and len(reliability) == 1 and reliability.upper() in RELIABILITY):
+                b.error(path + ("reliability",), f"reliability must be a letter A-F (Admiralty code), not {describe(reliability)}")
+                reliability = None
+            else:
+                reliability = reliability.upper()
+        out[key] = Source(key, name, reliability)
+    return out
+
+
+def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 1 <= value <= 6:
+        b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}")
+        return None
+    return int(value)
+
+
+def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[str]:
+    if value is None:
+        return None
+    key = as_key(value)
+    if key is None:
+        b.error(path, f"source must be a key of 'sources', not {describe(value)}")
+        return None
+    if key not in sources:
+        hint = suggest.did_you_mean(key, tuple(sources))
+        known = f"; known sources: {', '.join(sources)}" if sources else "; the case has no 'sources'"
+        b.error(path, f"unknown source '{key}'{hint}{known}")
+        return None
+    return key
+
+
+def build_facts(b: Builder, data: Any, sources: dict) -> list[Fact]:
+    if not isinstance(data, list):
+        b.error(("facts",), f"facts must be a list of facts, not {describe(data)}")
+        return []
+    facts = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(data):
+        path = ("facts", i)
+        m = b.mapping(raw, path, "a fact")
+        if m is None:
+            continue
+        fact = build_fact(b, m, path, sources)
+        if fact is None:
+            continue
+        if fact.id in seen:
+            b.error(path + ("id",), f"duplicate fact id '{fact.id}' (first used by fact {seen[fact.id] + 1})")
+            continue
+        seen[fact.id] = i
+        facts.append(fact)
+    return facts
+
+
+def build_fact(b: Builder, m: dict, path: tuple, sources: dict) -> Optional[Fact]:
+    ok = True
+    for key in ("id", "type"):
+        if m.get(key) is None:
+            b.error(path, f"a fact needs '{key}'")
+            ok = False
+    fid = as_key(m.get("id")) if m.get("id") is not None else None
+    if m.get("id") is not None and (fid is None or fid == ""):
+        b.error(path + ("id",), f"a fact id must be text, not {describe(m.get('id'))}")
+        ok = False
+    ftype = as_key(m.get("type")) if m.get("type") is not None else None
+    if m.get("type") is not None and not ftype:
+        b.error(path + ("type",), f"a fact type must be text, not {describe(m.get('type'))}")
+        ok = False
+    date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
+    if m.get("date") is not None and date is None:
+        ok = False
+    src = source_key(b, m.get("source"), path + ("source",), sources)
+    cred = credibility(b, m.get("credibility"), path + ("credibility",))
+    text = b.text(m.get("text"), path + ("text",), "text")
+    attributes: dict = {}
+    contested: dict = {}
+    for raw_key, raw in m.items():
+        key = as_key(raw_key)
+        if key is None:
+            b.error(path + (raw_key,), f"an attribute name must be text, not {describe(raw_key)}")
+            ok = False
+            continue
+        if key in ("id", "type", "date", "source", "credibility", "text"):
+            if isinstance(raw, dict) and "one_of" in raw:
+                b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of")
+                ok = False
+            continue
+        apath = path + (raw_key,)
+        if isinstance(raw, dict):
+            alts = build_one_of(b, raw, apath, key, sources)
+            if alts is None:
+                ok = False
+            elif key == "present" and any(not isinstance(a.value, bool) for a in alts):
+                b.error(apath, "present takes true or false")
+                ok = False
+            else:
+                contested[key] = alts
+            continue
+        if raw is None:
+            continue  # a null value counts as missing
+        if key == "present":
+            if not isinstance(raw, bool):
+                b.error(apath, f"present must be true, false or one_of them, not {describe(raw)}")
+                ok = False
+            elif raw is False:
+                contested[key] = (Alternative(False),)
+            continue
+        v = b.value(raw, apath, f"attribute '{key}'")
+        if v is None:
+            ok = False
+        else:
+            attributes[key] = v
+    if not ok:
+        return None
+    return Fact(fid, ftype, date, src, cred, text, attributes, contested, path)
+
+
+def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
+    if set(raw) != {"one_of"}:
+        b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)")
+        return None
+    alts_raw = raw["one_of"]
+    if not isinstance(alts_raw, list) or not alts_raw:
+        b.error(path + ("one_of",), "one_of must be a non-empty list of alternatives")
+        return None
+    alts = []
+    ok = True
+    for j, alt in enumerate(alts_raw):
+        apath = path + ("one_of", j)
+        if isinstance(alt, dict):
+            b.keys(alt, ("value", "source", "credibility"), apath, "an alternative")
+            if "value" not in alt:
+                b.error(apath, "an alternative needs 'value'")
+                ok = False
+                continue
+            value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{key}'")
+            if alt["value"] is not None and value is None:
+                ok = False
+                continue
+            alts.append(
+                Alternative(
+                    value,
+                    source_key(b, alt.get("source"), apath + ("source",), sources),
+                    credibility(b, alt.get("credibility"), apath + ("credibility",)),
+                )
+            )
+        else:
+            value = None if alt is None else b.value(alt, apath, f"alternative of '{key}'")
+            if alt is not None and value is None:
+                ok = False
+                continue
+            alts.append(Alternative(value))
+    return tuple(alts) if ok else None
+
+
+# -- rulesets ---------------------------------------------------------------------------
+
+
+def build_ruleset(data: Any, file: str) -> tuple[Optional[Ruleset], list[Problem]]:
+    b = Builder(file)
+    root = b.mapping(data, (), "a ruleset file")
+    if root is None:
+        return None, b.problems
+    b.keys(root, RULESET_KEYS, (), "a ruleset")
+    if "ruleset" not in root:
+        b.error((), "a ruleset needs 'ruleset' (its id)")
+    if "indicators" not in root and "scenarios" not in root:
+        b.error((), "a ruleset needs 'indicators' or 'scenarios'")
+    rid = b.ident(root["ruleset"], ("ruleset",), "the ruleset id") if "ruleset" in root else None
+    title = b.text(root.get("title"), ("title",), "title")
+    items = []
+    seen: dict[str, tuple] = {}
+    for section, kind in (("indicators", "indicator"), ("scenarios", "scenario")):
+        raw = root.get(section)
+        if raw is None:
+            continue
+        if not isinstance(raw, list):
+            b.error((section,), f"{section} must be a list, not {describe(raw)}")
+            continue
+        for i, spec in enumerate(raw):
+            item = build_item(b, spec, (section, i), kind, rid or "", file)
+            if item is None:
+                continue
+            if item.id in seen:
+                b.error((section, i, "id"), f"duplicate id '{item.id}': also used at {seen[item.id][0]} {seen[item.id][1] + 1}")
+                continue
+            seen[item.id] = (section[:-1], i)
+            items.append(item)
+    if any(p.severity == "error" for p in b.problems):
+        return None, b.problems
+    return Ruleset(rid, title or rid, tuple(items), file), b.problems
+
+
+def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file: str) -> Optional[Item]:
+    m = b.mapping(spec, path, f"an {kind}" if kind == "indicator" else f"a {kind}")
+    if m is None:
+        return None
+    b.keys(m, ITEM_KEYS, path, f"an {kind}" if kind == "indicator" else f"a {kind}")
+    before = len(b.problems)
+    for key in ("id", "when"):
+        if key not in m:
+            b.error(path, f"an {kind} needs '{key}'" if kind == "indicator" else f"a {kind} needs '{key}'")
+    iid = b.ident(m["id"], path + ("id",), f"the {kind} id") if "id" in m else None
+    title = b.text(m.get("title"), path + ("title",), "title")
+    when = build_condition(b, m["when"], path + ("when",), frozenset()) if "when" in m else None
+    derive: list = []
+    if m.get("derive") is not None:
+        d = b.mapping(m["derive"], path + ("derive",), "derive")
+        visible = binds_of(when) if when is not None else set()
+        for raw_key, raw in (d or {}).items():
+            key = as_key(raw_key)
+            dpath = path + ("derive", raw_key)
+            if key is None:
+                b.error(dpath, f"a derived attribute name must be text, not {describe(raw_key)}")
+                continue
+            ref = parse_ref(raw)
+            if ref is not None:
+                if ref.name not in visible:
+                    b.error(dpath, f"${ref.name} is not bound at the top of 'when'" + bound_hint(ref.name, visible))
+                    continue
+                derive.append((key, ref))
+            elif raw is not None:
+                v = b.value(raw, dpath, f"derived attribute '{key}'")
+                if v is not None:
+                    derive.append((key, v))
+    implications = b.texts(m.get("implications"), path + ("implications",), "implications")
+    signposts = b.texts(m.get("signposts"), path + ("signposts",), "signposts")
+    description = b.text(m.get("description"), path + ("description",), "description")
+    if len([p for p in b.problems[before:] if p.severity == "error"]) or iid is None or when is None:
+        return None
+    return Item(
+        kind=kind,
+        id=iid,
+        title=title or iid,
+        when=when,
+        derive=tuple(derive),
+        implications=implications,
+        signposts=signposts,
+        description=description,
+        ruleset=ruleset,
+        file=file,
+        path=path,
+    )
+
+
+def bound_hint(name: str, visible) -> str:
+    if not visible:
+        return " (bind a fact with 'as:' first)"
+    return suggest.did_you_mean(name, tuple(sorted(visible))) or f" (bound names: {', '.join(sorted(visible))})"
+
+
+def parse_ref(raw: Any) -> Optional[Ref]:
+    if isinstance(raw, str):
+        m = REF_RE.match(raw)
+        if m:
+            return Ref(m.group(1), m.group(2))
+    return None
+
+
+def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
+    """A condition tree; `outer` holds the names bound around it."""
+    m = b.mapping(raw, path, "a condition")
+    if m is None:
+        return None
+    heads = [h for h in HEADS if h in m]
+    if not heads:
+        hint = ""
+        for key in m:
+            hint = suggest.did_you_mean(str(key), HEADS)
+            if hint:
+                break
+        b.error(path, f"a condition needs one of: {', '.join(HEADS)}{hint}")
+        return None
+    if len(heads) > 1 and not (set(heads) == {"count"}):
+        b.error(path, f"a condition takes one of {', '.join(HEADS)}, not several ({', '.join(heads)}); combine them with all: or any:")
+        return None
+    head = heads[0]
+    if head == "match":
+        return build_match(b, m, path, outer)
+    if head in ("indicator", "scenario"):
+        b.keys(m, (head,) + REF_KEYS, path, f"an {head} reference" if head == "indicator" else "a scenario reference")
+        iid = b.ident(m[head], path + (head,), f"the {head} id")
+        binds = build_binds(b, m, path, outer)
+        tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
+        if iid is None or tests is None:
+            return None
+        return ItemRef(head, iid, tests, binds, path)
+    if head in ("all", "any"):
+        b.keys(m, (head,), path, f"an {head}")
+        conds = m[head]
+        if not isinstance(conds, list) or not conds:
+            b.error(path + (head,), f"{head} must be a non-empty list of conditions")
+            return None
+        if head == "all":
+            # names bound by the conditions of an all are visible to all of them
+            inner = outer | frozenset(visible_binds(conds))
+        else:
+            inner = outer
+        built = [build_condition(b, c, path + (head, i), inner) for i, c in enumerate(conds)]
+        if any(c is None for c in built):
+            return None
+        if head == "all":
+            seen: dict = {}
+            for i, c in enumerate(built):
+                for name in binds_of(c):
+                    if name in seen:
+                        b.error(path + (head, i), f"${name} is bound twice; give each 'as:' its own name")
+                        return None
+                    seen[name] = i
+            return All(tuple(built), path)
+        return AnyOf(tuple(built), path)
+    if head == "not":
+        b.keys(m, ("not",), path, "a not")
+        inner = build_condition(b, m["not"], path + ("not",), outer)
+        return None if inner is None else Not(inner, path)
+    # count
+    b.keys(m, COUNT_KEYS, path, "a count")
+    if "at_least" not in m and "at_most" not in m:
+        b.error(path, "a count needs at_least or at_most beside it")
+        return None
+    bounds = {}
+    for key in ("at_least", "at_most"):
+        if key in m:
+            v = m[key]
+            if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                b.error(path + (key,), f"{key} must be a whole number 0 or more, not {describe(v)}")
+                return None
+            bounds[key] = v
+    inner_raw = m["count"]
+    if not (isinstance(inner_raw, dict) and "match" in inner_raw):
+        b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}")
+        return None
+    inner = build_match(b, inner_raw, path + ("count",), outer)
+    if inner is None:
+        return None
+    return Count(inner, bounds.get("at_least"), bounds.get("at_most"), path)
+
+
+def visible_binds(conds: list) -> list:
+    """Names bound by the raw conditions of an `all` (through nested alls)."""
+    out = []
+    for c in conds:
+        if not isinstance(c, dict):
+            continue
+        if isinstance(c.get("as"), str) and any(h in c for h in ("match", "indicator", "scenario")):
+            out.append(c["as"])
+        if isinstance(c.get("all"), list):
+            out.extend(visible_binds(c["all"]))
+    return out
+
+
+def build_binds(b: Builder, m: dict, path: tuple, outer) -> Optional[str]:
+    if "as" not in m:
+        return None
+    name = m["as"]
+    if not isinstance(name, str) or not NAME_RE.match(name):
+        b.error(path + ("as",), f"'as' takes a name (letters, digits, '_' and '-'), not {describe(name)}")
+        return None
+    return name
+
+
+def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[Match]:
+    b.keys(m, MATCH_KEYS, path, "a match")
+    ftype = as_key(m.get("match"))
+    if not ftype:
+        b.error(path + ("match",), f"match takes a fact type, not {describe(m.get('match'))}")
+        return None
+    binds = build_binds(b, m, path, outer)
+    tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
+    within = None
+    if "within" in m:
+        raw = m["within"]
+        w = WITHIN_RE.match(raw.strip()) if isinstance(raw, str) else None
+        if w is None:
+            b.error(path + ("within",), f"within takes a span like 30d, 12w, 6m or 1y, not {describe(raw)}")
+            return None
+        within = (int(w.group(1)), w.group(2))
+    start = b.date(m["from"], path + ("from",), "from") if "from" in m else None
+    end = b.date(m["until"], path + ("until",), "until") if "until" in m else None
+    if ("from" in m and start is None) or ("until" in m and end is None) or tests is None:
+        return None
+    window = Window(within, start, end) if (within or start or end) else None
+    return Match(ftype, tests, window, binds, path)
+
+
+def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional[tuple]:
+    if raw is None:
+        return ()
+    m = b.mapping(raw, path, "where")
+    if m is None:
+        return None
+    tests = []
+    ok = True
+    for raw_key, spec in m.items():
+        key = as_key(raw_key)
+        kpath = path + (raw_key,)
+        if key is None:
+            b.error(kpath, f"a key in where must be text, not {describe(raw_key)}")
+            ok = False
+            continue
+        if key in ("type", "present"):
+            b.error(kpath, f"'{key}' is not visible to where" + (" (match: tests the type)" if key == "type" else ""))
+            ok = False
+            continue
+        if isinstance(spec, dict):
+            if not spec:
+                b.error(kpath, f"no operator given for '{key}'")
+                ok = False
+            for op, operand in spec.items():
+                t = build_test(b, key, op, operand, kpath + (op,), outer)
+                if t is None:
+                    ok = False
+                else:
+                    tests.append(t)
+        elif isinstance(spec, list):
+            b.error(kpath, f"a bare list is not a value for '{key}': say in: [...] (one of these) or contains: X")
+            ok = False
+        elif spec is None:
+            b.error(kpath, f"no value for '{key}': to test that it is missing, say exists: false")
+            ok = False
+        else:
+            t = build_test(b, key, "eq", spec, kpath, outer)
+            if t is None:
+                ok = False
+            else:
+                tests.append(t)
+    return tuple(tests) if ok else None
+
+
+def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: frozenset) -> Optional[Test]:
+    if op not in OPERATORS:
+        b.error(path, f"unknown operator '{op}'{suggest.did_you_mean(str(op), OPERATORS)}; operators: {', '.join(OPERATORS)}")
+        return None
+    ref = parse_ref(operand)
+    if ref is not None:
+        if op in ("matches", "exists"):
+            b.error(path, f"{op} takes a literal, not a reference to a bound fact")
+            return None
+        if ref.name not in outer:
+            b.error(path, f"${ref.name} is used but never bound" + bound_hint(ref.name, outer))
+            return None
+        return Test(key, op, ref)
+    if op == "exists":
+        if not isinstance(operand, bool):
+            b.error(path, f"exists takes true or false, not {describe(operand)}")
+            return None
+        return Test(key, op, operand)
+    if op == "matches":
+        if not isinstance(operand, str):
+            b.error(path, f"matches takes a regular expression as text, not {describe(operand)}")
+            return None
+        if len(operand) > MAX_PATTERN:
+            b.error(path, f"the pattern is {len(operand)} characters long; at most {MAX_PATTERN} are allowed")
+            return None
+        try:
+            compiled = re2.compile(operand)
+        except Exception as exc:  # re2 raises its own error type, varying by version
+            b.error(path, f"invalid regular expression: {exc}")
+            return None
+        return Test(key, op, Regex(operand, compiled))
+    if op in ("in", "not_in"):
+        if not isinstance(operand, list):
+            b.error(path, f"{op} takes a list of values, not {describe(operand)}")
+            return None
+        values = [b.scalar(v, path + (i,), f"each value of {op}") for i, v in enumerate(operand)]
+        if any(v is None for v in values):
+            return None
+        return Test(key, op, tuple(values))
+    if isinstance(operand, (list, dict)) or operand is None:
+        b.error(path, f"{op} takes a single value, not {describe(operand)}")
+        return None
+    value = b.scalar(operand, path, f"the value of {op}")
+    if value is None:
+        return None
+    return Test(key, op, value)

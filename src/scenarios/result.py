@@ -1,0 +1,105 @@
+"""The plain result of a run: all that renderers read, and nothing they compute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A case fact as it stands behind a verdict, with its Admiralty grade."""
+
+    id: str
+    type: str
+    date: Optional[str]
+    source: Optional[str]
+    source_name: Optional[str]
+    reliability: Optional[str]
+    credibility: Optional[int]
+    text: Optional[str]
+
+    @property
+    def grade(self) -> str:
+        return f"{self.reliability or '?'}{self.credibility if self.credibility is not None else '?'}"
+
+
+@dataclass
+class Node:
+    """One condition of a derivation: the fact or derivations that satisfy it."""
+
+    label: str  # the condition in words
+    kind: str  # match | indicator | scenario | not | count
+    fact: Optional[str] = None  # a case fact id (match)
+    children: list = field(default_factory=list)  # Derivation trees (indicator/scenario)
+    more: int = 0  # derivations or facts not listed
+    count: Optional[int] = None  # for count: how many facts
+    facts: list = field(default_factory=list)  # for count: the first few fact ids
+
+
+@dataclass
+class Derivation:
+    """Why an item holds once: the conditions of one conjunction and what satisfied them."""
+
+    item: str
+    bindings: dict  # name -> fact id
+    derived: dict  # attribute -> value (JSON-ready)
+    conditions: list  # Node
+
+
+@dataclass
+class ItemResult:
+    kind: str  # indicator | scenario
+    id: str
+    title: str
+    ruleset: str
+    status: str  # triggered | contested | not_triggered
+    triggered_in: int
+    holds_if: list  # ["convoy-attack.actor = HTS", ...] for contested items
+    near_miss: bool
+    missing: list  # plain-language lines
+    because: list  # Derivation, in the first world where the item holds
+    evidence: list  # Evidence, the leaf facts of `because`
+    weakest: Optional[Evidence]
+    critical_facts: list
+    implications: list
+    signposts: list
+    description: Optional[str] = None
+
+
+@dataclass
+class Hypothesis:
+    """A contested key and its alternatives, as the report lists them."""
+
+    fact: str
+    key: str
+    alternatives: list  # (value JSON-ready, source key, source name, grade)
+
+
+@dataclass
+class RunResult:
+    case: str
+    title: str
+    as_of: str
+    rulesets: list
+    facts_total: int
+    facts_in_run: int
+    left_out: list  # ids of facts dated after as_of
+    worlds: int
+    hypotheses: list
+    scenarios: list  # ItemResult
+    indicators: list  # ItemResult
+    sources: dict = field(default_factory=dict)  # key -> (name, reliability)
+    warnings: list = field(default_factory=list)
+
+    def items(self) -> list:
+        return self.scenarios + self.indicators
+
+    def find(self, item_id: str) -> Optional[ItemResult]:
+        return next((i for i in self.items() if i.id == item_id), None)
+
+
+def to_json_ready(value: Any) -> Any:
+    return value

@@ -1,0 +1,108 @@
+"""Conditions in plain words, for reports and for what is missing."""
+
+from __future__ import annotations
+
+import datetime
+
+from .model import All, AnyOf, Count, ItemRef, Match, Not, Ref, Regex, Test
+from .values import canonical
+
+OP_WORDS = {
+    "eq": "=",
+    "ne": "≠",
+    "gt": ">",
+    "gte": "≥",
+    "lt": "<",
+    "lte": "≤",
+    "in": "in",
+    "not_in": "not in",
+    "contains": "contains",
+    "matches": "matches",
+}
+
+
+def operand(value) -> str:
+    if isinstance(value, Ref):
+        return str(value)
+    if isinstance(value, Regex):
+        return f"/{value.text}/"
+    if isinstance(value, tuple):
+        return "[" + ", ".join(operand(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(canonical(value))
+
+
+def test(t: Test) -> str:
+    if t.op == "exists":
+        return f"{t.key} {'is given' if t.operand else 'is not given'}"
+    return f"{t.key} {OP_WORDS[t.op]} {operand(t.operand)}"
+
+
+def window(m: Match, as_of: datetime.date) -> str:
+    w = m.window
+    if w is None:
+        return ""
+    parts = []
+    if w.within:
+        amount, unit = w.within
+        unit_word = {"d": "day", "w": "week", "m": "month", "y": "year"}[unit]
+        parts.append(f"within {amount} {unit_word}{'s' if amount != 1 else ''} before {as_of.isoformat()}")
+    if w.start:
+        parts.append(f"from {w.start.isoformat()}")
+    if w.end:
+        parts.append(f"until {w.end.isoformat()}")
+    return " " + ", ".join(parts)
+
+
+def condition(c, as_of: datetime.date) -> str:
+    """A condition as an analyst would say it: `attack where actor = HTS within 30 days...`."""
+    if isinstance(c, Match):
+        where = f" where {', '.join(test(t) for t in c.tests)}" if c.tests else ""
+        bind = f" (as ${c.binds})" if c.binds else ""
+        return f"{c.type}{where}{window(c, as_of)}{bind}"
+    if isinstance(c, ItemRef):
+        where = f" with {', '.join(test(t) for t in c.tests)}" if c.tests else ""
+        return f"{c.kind} {c.id}{where}"
+    if isinstance(c, Not):
+        return f"not ({condition(c.condition, as_of)})"
+    if isinstance(c, Count):
+        bounds = []
+        if c.at_least is not None:
+            bounds.append(f"at least {c.at_least}")
+        if c.at_most is not None:
+            bounds.append(f"at most {c.at_most}")
+        return f"{' and '.join(bounds)} × {condition(c.match, as_of)}"
+    if isinstance(c, All):
+        return "all of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
+    if isinstance(c, AnyOf):
+        return "any of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
+    return str(c)
+
+
+def missing(c, as_of: datetime.date, count: int | None = None) -> str:
+    """What is missing when condition `c` does not hold."""
+    if isinstance(c, Match):
+        return f"no {condition(c, as_of)}"
+    if isinstance(c, ItemRef):
+        if c.tests:
+            return f"{c.kind} {c.id} is not derived with {', '.join(test(t) for t in c.tests)}"
+        return f"{c.kind} {c.id} is not triggered"
+    if isinstance(c, Not):
+        inner = c.condition
+        if isinstance(inner, ItemRef) and not inner.tests:
+            return f"{inner.kind} {inner.id} is triggered, and must not be"
+        return f"this holds, and must not: {condition(inner, as_of)}"
+    if isinstance(c, Count):
+        have = f"{count} found" if count is not None else "the count is off"
+        need = []
+        if c.at_least is not None:
+            need.append(f"at least {c.at_least}")
+        if c.at_most is not None:
+            need.append(f"at most {c.at_most}")
+        return f"{have}, {' and '.join(need)} needed: {condition(c.match, as_of)}"
+    if isinstance(c, AnyOf):
+        return "none of these holds: " + "; ".join(condition(x, as_of) for x in c.conditions)
+    return f"does not hold: {condition(c, as_of)}"

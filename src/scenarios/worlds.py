@@ -1,0 +1,78 @@
+"""Competing hypotheses -> worlds, in a fixed order, and each fact as a world sees it."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Iterator
+
+from .errors import InputError, Problem
+from .values import MISSING
+
+DEFAULT_MAX_WORLDS = 4096
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One contested key: which fact, which key, how many alternatives."""
+
+    fact: str
+    key: str
+    alternatives: tuple
+
+
+def choices(facts) -> list[Choice]:
+    """The contested keys of the facts in a run, by fact id then key."""
+    out = []
+    for fact in sorted(facts, key=lambda f: f.id):
+        for key in sorted(fact.contested):
+            alts = fact.contested[key]
+            if len(alts) > 1:
+                out.append(Choice(fact.id, key, alts))
+    return out
+
+
+def count_worlds(cs: list[Choice]) -> int:
+    n = 1
+    for c in cs:
+        n *= len(c.alternatives)
+    return n
+
+
+def check_world_count(cs: list[Choice], limit: int, file: str) -> None:
+    n = count_worlds(cs)
+    if n > limit:
+        worst = sorted(cs, key=lambda c: (-len(c.alternatives), c.fact, c.key))[:5]
+        names = ", ".join(f"{c.fact}.{c.key} ({len(c.alternatives)})" for c in worst)
+        raise InputError([Problem(file, f"the case has {n} worlds, more than --max-worlds {limit}; contested keys that multiply them: {names}")])
+
+
+def enumerate_worlds(cs: list[Choice]) -> Iterator[tuple]:
+    """Each world as a tuple of alternative indexes, the first key varying slowest."""
+    return itertools.product(*(range(len(c.alternatives)) for c in cs))
+
+
+def views(facts, cs: list[Choice], world: tuple) -> dict:
+    """fact id -> the values `where` sees on it in this world; absent facts left out."""
+    chosen: dict = {}
+    for c, i in zip(cs, world):
+        chosen[(c.fact, c.key)] = c.alternatives[i].value
+    out = {}
+    for fact in facts:
+        values = fact.visible()
+        absent = False
+        for key, alts in fact.contested.items():
+            value = chosen.get((fact.id, key), alts[0].value)
+            if key == "present":
+                absent = value is False
+            elif value is None:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        if not absent:
+            out[fact.id] = values
+    return out
+
+
+def get(values: dict, key: str):
+    return values.get(key, MISSING)
