@@ -97,7 +97,7 @@ class WorldRun:
         gid = self.group_of.get(gkey)
         out = []
         if gid is None:
-            gid = f"@{iid}#{len(self.groups)}"
+            gid = group_id(iid, derived)
             self.group_of[gkey] = gid
             self.groups[gid] = Group(gid, iid, derived)
             if iid in self.program.referenced:
@@ -297,7 +297,7 @@ def evaluate(
                     st.near_miss = True
                 if n > st.best_held:
                     st.best_held = n
-                    st.best_missing = [words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None) for c, h in zip(conds, held) if not h]
+                    st.best_missing = sorted(words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None) for c, h in zip(conds, held) if not h)
     n_worlds = len(world_list)
     results = []
     for iid, item in program.items.items():
@@ -344,12 +344,18 @@ def evaluate(
     )
 
 
+def group_id(iid: str, derived: dict) -> str:
+    """A derived fact's id: the item, with its derived attributes when it has any."""
+    if not derived:
+        return iid
+    attrs = ",".join(f"{k}={words.operand(v)}" for k, v in sorted(derived.items()))
+    return f"{iid}[{attrs}]"
+
+
 def explain_item(run: WorldRun, iid: str, case: Case, visiting: set) -> list:
     """The derivation trees of an item in one world (the first few, deterministic)."""
     fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
-    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]] + (
-        [] if len(fired) <= LISTED else []
-    )
+    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]]
 
 
 def explain_fired(run: WorldRun, f: Fired, case: Case, visiting: set) -> DerivationTree:
@@ -378,9 +384,7 @@ def explain_fired(run: WorldRun, f: Fired, case: Case, visiting: set) -> Derivat
             nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
         else:
             nodes.append(Node(label, "not"))
-    item = program.items[f.item]
-    derived = {k: canonical(v) for k, v in run.groups[f.group].values.items()}
-    del item
+    derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
     return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
 
 

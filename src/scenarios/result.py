@@ -100,6 +100,3 @@ class RunResult:
     def find(self, item_id: str) -> Optional[ItemResult]:
         return next((i for i in self.items() if i.id == item_id), None)
 
-
-def to_json_ready(value: Any) -> Any:
-    return value

@@ -41,6 +41,11 @@ def test(t: Test) -> str:
     return f"{t.key} {OP_WORDS[t.op]} {operand(t.operand)}"
 
 
+def tests(ts) -> str:
+    """Tests in words, sorted so that the order of YAML keys changes nothing."""
+    return ", ".join(sorted(test(t) for t in ts))
+
+
 def window(m: Match, as_of: datetime.date) -> str:
     w = m.window
     if w is None:
@@ -60,11 +65,11 @@ def window(m: Match, as_of: datetime.date) -> str:
 def condition(c, as_of: datetime.date) -> str:
     """A condition as an analyst would say it: `attack where actor = HTS within 30 days...`."""
     if isinstance(c, Match):
-        where = f" where {', '.join(test(t) for t in c.tests)}" if c.tests else ""
+        where = f" where {tests(c.tests)}" if c.tests else ""
         bind = f" (as ${c.binds})" if c.binds else ""
         return f"{c.type}{where}{window(c, as_of)}{bind}"
     if isinstance(c, ItemRef):
-        where = f" with {', '.join(test(t) for t in c.tests)}" if c.tests else ""
+        where = f" with {tests(c.tests)}" if c.tests else ""
         return f"{c.kind} {c.id}{where}"
     if isinstance(c, Not):
         return f"not ({condition(c.condition, as_of)})"
@@ -88,7 +93,7 @@ def missing(c, as_of: datetime.date, count: int | None = None) -> str:
         return f"no {condition(c, as_of)}"
     if isinstance(c, ItemRef):
         if c.tests:
-            return f"{c.kind} {c.id} is not derived with {', '.join(test(t) for t in c.tests)}"
+            return f"{c.kind} {c.id} is not derived with {tests(c.tests)}"
         return f"{c.kind} {c.id} is not triggered"
     if isinstance(c, Not):
         inner = c.condition

@@ -1,0 +1,80 @@
+"""The library's front door: run a case from files or from plain data.
+
+The CLI is a thin layer over these functions; tests and other programs call them
+directly.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from typing import Optional, Sequence
+
+from .errors import InputError, Problem
+from .evaluate import evaluate
+from .load import bundled_case, find_ruleset, load_case, load_ruleset
+from .model import Case, Ruleset
+from .parse import build_case, build_ruleset
+from .result import RunResult
+from .worlds import DEFAULT_MAX_WORLDS
+
+
+def case_from_data(data, file: str = "<case>") -> Case:
+    """A case from plain data; InputError on any problem (located by path only)."""
+    case, problems = build_case(data, file)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or case is None:
+        raise InputError(errors or [Problem(file, "not a case")])
+    return case
+
+
+def ruleset_from_data(data, file: str = "<ruleset>") -> Ruleset:
+    ruleset, problems = build_ruleset(data, file)
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or ruleset is None:
+        raise InputError(errors or [Problem(file, "not a ruleset")])
+    return ruleset
+
+
+def rulesets_for(case: Case, names: Sequence[str]) -> tuple[list, list]:
+    """The rulesets a run uses (given, else the case's own) and their warnings."""
+    wanted = list(names) or list(case.rulesets)
+    if not wanted:
+        raise InputError([Problem(case.file, "no rulesets to run: name them with -r or in the case's 'rulesets:'")])
+    seen: set = set()
+    out, warnings = [], []
+    problems: list = []
+    for name in wanted:
+        try:
+            path = find_ruleset(name, case.file)
+            real = os.path.realpath(path)
+            if real in seen:
+                continue
+            seen.add(real)
+            ruleset, w = load_ruleset(path)
+            out.append(ruleset)
+            warnings.extend(w)
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return out, warnings
+
+
+def run_files(
+    case_path: Optional[str] = None,
+    rulesets: Sequence[str] = (),
+    as_of: Optional[datetime.date] = None,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
+) -> RunResult:
+    """Run a case file (the bundled case when none) with rulesets given by path or id."""
+    case, warnings = load_case(case_path or bundled_case())
+    loaded, more = rulesets_for(case, rulesets)
+    result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds)
+    result.warnings = warnings + more
+    return result
+
+
+def run_data(case: dict, rulesets: list, as_of: Optional[datetime.date] = None, max_worlds: int = DEFAULT_MAX_WORLDS) -> RunResult:
+    """Run plain data: a case mapping and ruleset mappings, as YAML 1.2 would give them."""
+    return evaluate(case_from_data(case), [ruleset_from_data(r, f"<ruleset {i}>") for i, r in enumerate(rulesets)], as_of=as_of, max_worlds=max_worlds)

@@ -1,0 +1,161 @@
+"""The `scenarios` command: parse the command line, call the library, print, exit.
+
+Exit codes: 0 ran; 1 a --fail-on condition was met; 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import os
+import sys
+import tempfile
+from typing import Optional
+
+import click
+
+from . import __version__
+from .errors import EngineError, InputError, Problem
+from .values import DATE_RE, parse_date
+from .worlds import DEFAULT_MAX_WORLDS
+
+
+class DateType(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime.date):
+            return value
+        if isinstance(value, str) and DATE_RE.match(value):
+            try:
+                return parse_date(value)
+            except ValueError:
+                pass
+        self.fail(f"'{value}' is not a day written YYYY-MM-DD", param, ctx)
+
+
+def fail_input(problems: list) -> None:
+    for p in problems:
+        click.echo(clean_line(str(p)), err=True)
+    errors = sum(1 for p in problems if p.severity == "error")
+    if errors > 1:
+        click.echo(f"{errors} errors", err=True)
+    sys.exit(2)
+
+
+def clean_line(text: str) -> str:
+    from .render.terminal import clean
+
+    return clean(text)
+
+
+def write_output(text: str, output: Optional[str]) -> None:
+    """Print, or write a file atomically: a failed run leaves nothing partial."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    fd, tmp = tempfile.mkstemp(prefix=".scenarios-", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, output)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class Cli(click.Group):
+    """The command group, turning every failure into a message and an exit code."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except InputError as exc:
+            fail_input(exc.problems)
+        except EngineError as exc:
+            click.echo(f"scenarios: {exc}", err=True)
+            sys.exit(2)
+        except RecursionError:
+            click.echo("scenarios: the input nests too deeply to be read", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("scenarios: out of memory: the input is too large for this machine", err=True)
+            sys.exit(2)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # a bug: still no traceback for the analyst
+            click.echo(f"scenarios: internal error ({type(exc).__name__}: {clean_line(str(exc))}); please report it with the input that caused it", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scenarios")
+def cli() -> None:
+    """Indicators and scenarios over dated, sourced facts, on a Rete engine.
+
+    \b
+    Examples:
+      scenarios run                      the bundled Idlib M4 case
+      scenarios run cases/my-case.yaml -r my-rules --format json
+      scenarios check cases/ rulesets/
+    """
+
+
+@cli.command()
+@click.argument("cases", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help="A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'.")
+@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")
+@click.option("--as-of", type=DateType(), help="Run as of this day instead of the case's as_of.")
+@click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
+@click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
+def run(cases, rulesets, fmt, output, as_of, max_worlds, width) -> None:
+    """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
+
+    \b
+    Examples:
+      scenarios run
+      scenarios run cases/idlib-m4-2020-08.yaml
+      scenarios run my-case.yaml -r idlib-m4 -r rulesets/extra.yaml
+      scenarios run my-case.yaml --as-of 2020-03-31 --format json -o run.json
+    """
+    from .api import run_files
+
+    results = []
+    problems: list = []
+    for case in cases or (None,):
+        try:
+            results.append(run_files(case, rulesets, as_of=as_of, max_worlds=max_worlds))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        fail_input(problems)
+    for r in results:
+        for w in r.warnings:
+            click.echo(clean_line(str(w)), err=True)
+    if fmt == "json":
+        from .render import json as json_render
+
+        write_output(json_render.render(results), output)
+        return
+    from rich.console import Console
+
+    from .render import terminal
+
+    if output and output != "-":
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width or 100, color_system=None, force_terminal=False, highlight=False, soft_wrap=False)
+        terminal.render(results, console)
+        write_output(buffer.getvalue(), output)
+    else:
+        console = Console(width=width, highlight=False)
+        terminal.render(results, console)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,1 @@
+"""Renderers: each reads a RunResult and draws it; none computes anything."""

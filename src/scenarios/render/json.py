@@ -1,0 +1,97 @@
+"""The JSON contract of a run (`schema_version` 1), documented in docs/json.md."""
+
+from __future__ import annotations
+
+import json as _json
+
+from ..result import SCHEMA_VERSION, Derivation, Evidence, ItemResult, Node, RunResult
+
+
+def evidence(e: Evidence) -> dict:
+    return {
+        "id": e.id,
+        "type": e.type,
+        "date": e.date,
+        "source": e.source,
+        "source_name": e.source_name,
+        "grade": e.grade,
+        "text": e.text,
+    }
+
+
+def node(n: Node) -> dict:
+    out: dict = {"condition": n.label, "kind": n.kind}
+    if n.kind == "match":
+        out["fact"] = n.fact
+    elif n.kind in ("indicator", "scenario"):
+        out["derivations"] = [derivation(d) for d in n.children]
+        out["more"] = n.more
+    elif n.kind == "count":
+        out["count"] = n.count
+        out["facts"] = list(n.facts)
+        out["more"] = n.more
+    return out
+
+
+def derivation(d: Derivation) -> dict:
+    return {
+        "item": d.item,
+        "bindings": d.bindings,
+        "derived": d.derived,
+        "conditions": [node(n) for n in d.conditions],
+    }
+
+
+def item(r: ItemResult) -> dict:
+    return {
+        "id": r.id,
+        "title": r.title,
+        "ruleset": r.ruleset,
+        "status": r.status,
+        "triggered_in": r.triggered_in,
+        "holds_if": r.holds_if,
+        "near_miss": r.near_miss,
+        "missing": r.missing,
+        "because": [derivation(d) for d in r.because],
+        "evidence": {
+            "facts": [evidence(e) for e in r.evidence],
+            "weakest": None if r.weakest is None else {"fact": r.weakest.id, "grade": r.weakest.grade},
+        },
+        "critical_facts": r.critical_facts,
+        "implications": r.implications,
+        "signposts": r.signposts,
+    }
+
+
+def to_dict(result: RunResult) -> dict:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "case": result.case,
+        "title": result.title,
+        "as_of": result.as_of,
+        "rulesets": result.rulesets,
+        "facts": {
+            "total": result.facts_total,
+            "in_run": result.facts_in_run,
+            "after_as_of": result.left_out,
+        },
+        "worlds": result.worlds,
+        "hypotheses": [
+            {
+                "fact": h.fact,
+                "key": h.key,
+                "alternatives": [
+                    {"value": v, "source": s, "source_name": n, "grade": g} for v, s, n, g in h.alternatives
+                ],
+            }
+            for h in result.hypotheses
+        ],
+        "scenarios": [item(r) for r in result.scenarios],
+        "indicators": [item(r) for r in result.indicators],
+    }
+
+
+def render(results: list) -> str:
+    """One run as a JSON object; several as a JSON array of them. Ends with a newline."""
+    data = to_dict(results[0]) if len(results) == 1 else [to_dict(r) for r in results]
+    return _json.dumps(data, ensure_ascii=False, indent=2) + "\n"

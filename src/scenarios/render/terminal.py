@@ -1,0 +1,221 @@
+"""The terminal report (Rich): header, scenario board, why, near misses, hypotheses.
+
+Everything an analyst wrote (titles, fact text, actor names) is data, never markup:
+it goes into `Text` objects, which Rich does not parse, after control characters are
+made visible so that no input can move the cursor or recolour the terminal.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Optional
+
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from ..result import Derivation, Evidence, ItemResult, Node, RunResult
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+STATUS = {
+    "triggered": ("TRIGGERED", "bold red"),
+    "contested": ("CONTESTED", "bold yellow"),
+    "near_miss": ("NEAR MISS", "cyan"),
+    "not_triggered": ("not triggered", "dim"),
+}
+
+LEGEND = (
+    "Grades (Admiralty code): source reliability A completely reliable, B usually reliable, "
+    "C fairly reliable, D not usually reliable, E unreliable, F cannot be judged; "
+    "information credibility 1 confirmed, 2 probably true, 3 possibly true, 4 doubtful, "
+    "5 improbable, 6 cannot be judged. ⚠ marks evidence resting on a D/E source or on "
+    "credibility 4-5."
+)
+
+
+def clean(value: object) -> str:
+    """User text made safe to print: control characters shown as escapes."""
+    text = "" if value is None else str(value)
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+def user(value: object, style: str = "") -> Text:
+    return Text(clean(value), style=style)
+
+
+def status_of(r: ItemResult) -> tuple[str, str]:
+    if r.status == "not_triggered" and r.near_miss:
+        return STATUS["near_miss"]
+    return STATUS[r.status]
+
+
+def shaky(e: Optional[Evidence]) -> bool:
+    """Evidence an analyst should treat with care: a D/E source or credibility 4-5."""
+    return e is not None and ((e.reliability or "") in ("D", "E") or (e.credibility or 0) in (4, 5))
+
+
+def header(result: RunResult) -> Panel:
+    facts = f"{result.facts_in_run} in this run"
+    if result.left_out:
+        facts += f", {len(result.left_out)} left out (dated after {result.as_of})"
+    lines = Text()
+    lines.append_text(user(result.title, "bold"))
+    lines.append("\n")
+    for label, value in (
+        ("case", result.case),
+        ("as of", result.as_of),
+        ("rulesets", ", ".join(result.rulesets)),
+        ("facts", facts),
+        ("worlds", f"{result.worlds}" + (" (competing hypotheses below)" if result.worlds > 1 else "")),
+    ):
+        lines.append(f"{label:>9}  ", style="dim")
+        lines.append_text(user(value))
+        lines.append("\n")
+    lines.rstrip()
+    return Panel(lines, title="scenarios", title_align="left", box=box.ROUNDED)
+
+
+def board(items: list, worlds: int, title: str) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False, pad_edge=False)
+    table.add_column("status", no_wrap=True)
+    table.add_column("title", ratio=1)
+    table.add_column("worlds", justify="right", no_wrap=True)
+    table.add_column("weakest", no_wrap=True)
+    for r in items:
+        word, style = status_of(r)
+        name = Text.assemble(user(r.title), "\n", user(r.id, "dim"))
+        weakest = Text("")
+        if r.weakest is not None and r.status != "not_triggered":
+            weakest = Text(r.weakest.grade + (" ⚠" if shaky(r.weakest) else ""), style="yellow" if shaky(r.weakest) else "")
+        table.add_row(Text(word, style=style), name, f"{r.triggered_in}/{worlds}", weakest)
+    return table
+
+
+def fact_line(e: Evidence) -> Text:
+    t = Text()
+    t.append(e.date or "undated", style="cyan")
+    t.append("  ")
+    t.append(e.grade, style="yellow bold" if shaky(e) else "bold")
+    t.append("  ")
+    t.append_text(user(e.source_name or e.source or "no source", "italic"))
+    t.append("  ")
+    t.append_text(user(e.id, "dim"))
+    if e.text:
+        t.append("\n")
+        t.append_text(user(e.text))
+    return t
+
+
+def add_derivation(tree: Tree, d: Derivation, facts: dict) -> None:
+    for n in d.conditions:
+        add_node(tree, n, facts)
+
+
+def add_node(tree: Tree, n: Node, facts: dict) -> None:
+    label = user(n.label, "dim" if n.kind in ("not",) else "")
+    if n.kind == "match":
+        e = facts.get(n.fact)
+        tree.add(fact_line(e) if e else user(n.fact))
+    elif n.kind in ("indicator", "scenario"):
+        branch = tree.add(Text.assemble((n.kind + " ", "bold"), user(n.label.split(" ", 1)[1] if " " in n.label else n.label)))
+        for child in n.children:
+            add_derivation(branch, child, facts)
+        if n.more:
+            branch.add(Text(f"… and {n.more} more derivations", style="dim"))
+    elif n.kind == "count":
+        branch = tree.add(Text.assemble((f"{n.count} facts: ", "bold"), label))
+        for fid in n.facts:
+            e = facts.get(fid)
+            branch.add(fact_line(e) if e else user(fid))
+        if n.more:
+            branch.add(Text(f"… and {n.more} more", style="dim"))
+    else:
+        tree.add(Text.assemble(("holds: ", "green"), label))
+
+
+def why(r: ItemResult) -> Tree:
+    word, style = status_of(r)
+    root = Tree(Text.assemble((word, style), "  ", user(r.title, "bold"), "  ", user(r.id, "dim")))
+    facts = {e.id: e for e in r.evidence}
+    if r.holds_if:
+        root.add(Text.assemble(("holds only if ", "yellow"), user("; ".join(r.holds_if))))
+    for i, d in enumerate(r.because):
+        branch = root if len(r.because) == 1 else root.add(Text(f"derivation {i + 1}", style="dim"))
+        if d.bindings and len(r.because) > 1:
+            branch.label = Text(f"derivation {i + 1}: " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items()), style="dim")
+        add_derivation(branch, d, facts)
+    if r.weakest is not None:
+        root.add(Text.assemble(("weakest link: ", "bold"), r.weakest.grade, "  ", user(r.weakest.id, "dim")))
+    if r.critical_facts:
+        root.add(Text.assemble(("critical facts: ", "bold"), user(", ".join(r.critical_facts))))
+    for imp in r.implications:
+        root.add(Text.assemble(("implies: ", "magenta"), user(imp)))
+    return root
+
+
+def near_miss(r: ItemResult) -> Tree:
+    root = Tree(Text.assemble(("NEAR MISS", "cyan"), "  ", user(r.title, "bold"), "  ", user(r.id, "dim")))
+    for line in r.missing:
+        root.add(Text.assemble(("missing: ", "bold"), user(line)))
+    for s in r.signposts:
+        root.add(Text.assemble(("watch: ", "cyan"), user(s)))
+    return root
+
+
+def hypotheses(result: RunResult) -> Optional[RenderableType]:
+    if not result.hypotheses:
+        return None
+    table = Table(title="Competing hypotheses", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("fact.key", no_wrap=True)
+    table.add_column("alternatives (grade, source)", ratio=1)
+    for h in result.hypotheses:
+        alts = Text()
+        for i, (value, source, name, grade) in enumerate(h.alternatives):
+            if i:
+                alts.append("\n")
+            alts.append_text(user(value, "bold"))
+            alts.append(f"  {grade}  ")
+            alts.append_text(user(name or source or "", "italic"))
+        table.add_row(user(f"{h.fact}.{h.key}"), alts)
+    contested = [r for r in result.items() if r.status == "contested"]
+    if not contested:
+        return table
+    matrix = Table(title="Which hypotheses each contested item needs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    matrix.add_column("item", ratio=1)
+    matrix.add_column("holds only if", ratio=1)
+    for r in contested:
+        matrix.add_row(Text.assemble(user(r.title), " ", user(r.id, "dim")), user("; ".join(r.holds_if)))
+    return Group(table, matrix)
+
+
+def report(result: RunResult) -> Iterable[RenderableType]:
+    """The renderables of one run's report, in reading order."""
+    yield header(result)
+    yield board(result.scenarios, result.worlds, "Scenarios")
+    holding = [r for r in result.scenarios if r.status in ("triggered", "contested")]
+    if holding:
+        yield Text("Why", style="bold underline")
+        for r in holding:
+            yield why(r)
+    misses = [r for r in result.items() if r.near_miss]
+    if misses:
+        yield Text("Near misses: what is missing, what to watch", style="bold underline")
+        for r in misses:
+            yield near_miss(r)
+    h = hypotheses(result)
+    if h is not None:
+        yield h
+    yield board(result.indicators, result.worlds, "Indicators")
+    yield Text(LEGEND, style="dim")
+
+
+def render(results: list, console: Console) -> None:
+    for i, result in enumerate(results):
+        if i:
+            console.rule()
+        for part in report(result):
+            console.print(part)
