@@ -36,6 +36,19 @@ def ruleset_from_data(data, file: str = "<ruleset>") -> Ruleset:
     return ruleset
 
 
+def case_from_text(text: str, file: str = "<case>") -> Case:
+    """A case from YAML 1.2 text, read exactly as a case file is."""
+    from .load import _finish, parse_text
+
+    return _finish(text, *build_case(parse_text(text, file), file), file)[0]
+
+
+def ruleset_from_text(text: str, file: str = "<ruleset>") -> Ruleset:
+    from .load import _finish, parse_text
+
+    return _finish(text, *build_ruleset(parse_text(text, file), file), file)[0]
+
+
 def rulesets_for(case: Case, names: Sequence[str]) -> tuple[list, list]:
     """The rulesets a run uses (given, else the case's own) and their warnings."""
     wanted = list(names) or list(case.rulesets)

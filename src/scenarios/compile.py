@@ -34,6 +34,7 @@ EQUALITY_JOIN = ("eq", "contains", "in")
 MAX_BODIES = 256
 NEVER = {"ty": "!never"}
 MARKER = "!mk"
+OPEN = "!open"
 
 
 def fact_type(name: str) -> str:
@@ -494,7 +495,9 @@ def _and(parts: list) -> dict:
 
 def engine_definition(program: Program) -> dict:
     """The durable-rules ruleset, actions left as names (`engine` binds them)."""
-    rules: dict[str, dict] = {}
+    # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
+    # (measured here): every session starts with a fact that fires this rule.
+    rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
     for key, n in program.collectors.items():
         rules[f"c{n}"] = {"all": [{"m": _and(alpha_expression(program, key))}], "cap": 1000, "run": ("collect", n)}
     for iid in program.items:

@@ -55,6 +55,10 @@ def host():
     return _host
 
 
+def _opened(c) -> None:
+    """Runs once per session: see `compile.engine_definition`."""
+
+
 def _collect_action(collector: int) -> Callable:
     def action(c):
         handler = _handlers.get(c.s.sid)
@@ -96,7 +100,9 @@ def register(name: str, definition: dict) -> None:
     for rule_name, rule in definition.items():
         rule = dict(rule)
         run = rule.pop("run")
-        if run[0] == "collect":
+        if run[0] == "open":
+            rule["run"] = _opened
+        elif run[0] == "collect":
             rule["run"] = _collect_action(run[1])
         else:
             aliases = tuple(next(iter(p)) for p in rule["all"] if next(iter(p)) != "mk")
@@ -117,6 +123,7 @@ def run_session(name: str, facts: Iterable[dict], strata: int, handler) -> None:
     sid = f"s{next(_sessions)}"
     _handlers[sid] = handler
     try:
+        _assert(h, name, {"sid": sid, "id": "!open", "ty": "!open"}, handler)
         for fact in facts:
             fact["sid"] = sid
             _assert(h, name, fact, handler)

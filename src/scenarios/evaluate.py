@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Iterator, Optional
 
 from . import engine, words
@@ -224,8 +223,8 @@ class WorldRun:
 # -- a whole run ---------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=32)
 def _program(rulesets: tuple, as_of: datetime.date) -> Program:
+    # compiled afresh (milliseconds); the engine registers each distinct ruleset once
     program = compile_program(list(rulesets), as_of)
     engine.register(program.name, program.definition)
     return program

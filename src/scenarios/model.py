@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from .values import Value
+from .values import Value, token
 
 RELIABILITY = "ABCDEF"
 RESERVED_FACT_KEYS = ("id", "type", "date", "source", "credibility", "text")
@@ -103,13 +103,34 @@ class Regex:
         return self.compiled.search(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Test:
-    """One operator on one key of a `where`: `key op operand`."""
+    """One operator on one key of a `where`: `key op operand`.
+
+    Two tests are equal only when their operands are equal by SPEC 3.1 and of the
+    same kind (Python alone would call `1` and `true` equal).
+    """
 
     key: str
     op: str
     operand: Any  # scalar, tuple (in/not_in), Regex (matches), bool (exists), or Ref
+
+    def identity(self) -> tuple:
+        return (self.key, self.op, _strict(self.operand))
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Test) and self.identity() == other.identity()
+
+    def __hash__(self) -> int:
+        return hash(self.identity())
+
+
+def _strict(operand: Any) -> Any:
+    if isinstance(operand, tuple):
+        return tuple(_strict(v) for v in operand)
+    if isinstance(operand, (Ref, Regex)):
+        return operand
+    return token(operand)
 
 
 @dataclass(frozen=True)
