@@ -258,6 +258,7 @@ class ItemState:
     triggered_in: int = 0
     worlds: list = field(default_factory=list)  # indexes of worlds where it holds
     because: Optional[list] = None
+    derivations: int = 0
     best_held: int = -1
     best_missing: Optional[list] = None
     near_miss: bool = False
@@ -288,6 +289,7 @@ def evaluate(
                 st.worlds.append(w)
                 if st.because is None:
                     st.because = explain_item(run, iid, case, set())
+                    st.derivations = len(run.fired[iid])
             elif isinstance(item.when, All):
                 conds = list(item.when.conditions)
                 held = [run.condition_holds(conds, i) for i in range(len(conds))]
@@ -313,6 +315,7 @@ def evaluate(
                 ruleset=item.ruleset,
                 status=status,
                 triggered_in=st.triggered_in,
+                derivations=st.derivations,
                 holds_if=holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
                 near_miss=near,
                 missing=(st.best_missing or []) if near else [],

@@ -25,6 +25,8 @@ MAX_BYTES = 512 * 1024 * 1024
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 BUNDLED = Path(__file__).parent / "bundled"
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
+_TAG_LIKE = re.compile(r"(?:^|[\s\[\{,:?-])!")
+_CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
 def read_text(path: str) -> str:
@@ -65,9 +67,29 @@ def parse_text(text: str, file: str) -> Any:
         raise InputError([syntax_problem(text, file, str(exc))]) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         raise InputError([Problem(file, f"invalid YAML: {exc}")]) from None
+    if _TAG_LIKE.search(text):
+        refuse_tags(text, file)
     if isinstance(data, list) and text.lstrip().startswith("---") and text.count("\n---") >= 1:
         raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
     return data
+
+
+def refuse_tags(text: str, file: str) -> None:
+    """InputError for any explicit tag but the core ones: `!!python/...` is never run,
+    and silently reading it as plain data would hide what the file asked for."""
+    problems = []
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            tag = getattr(event, "tag", None)
+            if tag is None or tag == "!" or tag in _CORE_TAGS:
+                continue
+            shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+            mark = event.start_mark
+            problems.append(Problem(file, f"the tag '{shown}' is not allowed: cases and rulesets are plain YAML data", mark.line + 1, mark.column + 1))
+    except yaml.YAMLError:
+        return
+    if problems:
+        raise InputError(problems)
 
 
 def syntax_problem(text: str, file: str, message: str) -> Problem:

@@ -57,6 +57,7 @@ class ItemResult:
     ruleset: str
     status: str  # triggered | contested | not_triggered
     triggered_in: int
+    derivations: int  # how many times it was derived, in the first world where it holds
     holds_if: list  # ["convoy-attack.actor = HTS", ...] for contested items
     near_miss: bool
     missing: list  # plain-language lines

@@ -49,6 +49,7 @@ def item(r: ItemResult) -> dict:
         "ruleset": r.ruleset,
         "status": r.status,
         "triggered_in": r.triggered_in,
+        "derivations": r.derivations,
         "holds_if": r.holds_if,
         "near_miss": r.near_miss,
         "missing": r.missing,

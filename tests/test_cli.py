@@ -1,0 +1,178 @@
+"""The `scenarios` command as a user runs it: exit codes, the JSON contract, errors."""
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from scenarios import __version__
+from scenarios.cli import cli
+
+CASE = """\
+case: small
+as_of: 2020-05-29
+sources:
+  local: {name: Local sources, reliability: D}
+facts:
+  - {id: convoy, type: attack, date: 2020-05-27, actor: HTS, target: TAF, source: local, credibility: 3, text: IED on the M4}
+  - {id: later, type: attack, date: 2020-06-04, actor: HTS, target: TAF}
+"""
+
+RULES = """\
+ruleset: small-rules
+indicators:
+  - id: hts-escalation
+    title: HTS escalates
+    when: {match: attack, where: {actor: HTS, target: TAF}, within: 30d}
+scenarios:
+  - id: press
+    title: Turkey presses HTS
+    when: {indicator: hts-escalation}
+    signposts: [checkpoints]
+"""
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(cli, list(args), **kwargs)
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "case.yaml").write_text(CASE)
+    (tmp_path / "rules.yaml").write_text(RULES)
+    return tmp_path
+
+
+def test_run_without_arguments_reports_the_bundled_case():
+    result = invoke("run", "--width", "100")
+    assert result.exit_code == 0, result.output
+    assert "idlib-m4-2020-05" in result.output
+    assert "Scenarios" in result.output and "TRIGGERED" in result.output
+
+
+def test_json_contract(files):
+    result = invoke("run", str(files / "case.yaml"), "-r", str(files / "rules.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["schema_version"] == 1
+    assert data["case"] == "small" and data["as_of"] == "2020-05-29"
+    assert data["rulesets"] == ["small-rules"] and data["worlds"] == 1
+    assert data["facts"] == {"total": 2, "in_run": 1, "after_as_of": ["later"]}
+    (press,) = data["scenarios"]
+    for key in ("id", "title", "status", "near_miss", "missing", "because", "evidence", "critical_facts"):
+        assert key in press
+    assert press["status"] == "triggered"
+    chain = press["because"][0]["conditions"][0]
+    assert chain["kind"] == "indicator"
+    assert chain["derivations"][0]["conditions"][0]["fact"] == "convoy"
+    assert press["evidence"]["facts"][0]["grade"] == "D3"
+    assert press["evidence"]["weakest"] == {"fact": "convoy", "grade": "D3"}
+
+
+def test_json_is_byte_identical_across_runs(files):
+    args = ("run", str(files / "case.yaml"), "-r", str(files / "rules.yaml"), "--format", "json")
+    assert invoke(*args).stdout == invoke(*args).stdout
+
+
+def test_as_of_option(files):
+    result = invoke("run", str(files / "case.yaml"), "-r", str(files / "rules.yaml"), "--format", "json", "--as-of", "2020-08-01")
+    data = json.loads(result.stdout)
+    assert data["as_of"] == "2020-08-01" and data["scenarios"][0]["status"] == "not_triggered"
+
+
+def test_ruleset_by_id_from_the_case(files):
+    (files / "rulesets").mkdir()
+    (files / "rulesets" / "small-rules.yaml").write_text(RULES)
+    (files / "cases").mkdir()
+    (files / "cases" / "c.yaml").write_text(CASE + "rulesets: [small-rules]\n")
+    result = invoke("run", str(files / "cases" / "c.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rulesets"] == ["small-rules"]
+
+
+def test_bundled_ruleset_by_id(files):
+    result = invoke("run", str(files / "case.yaml"), "-r", "idlib-m4", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["rulesets"] == ["idlib-m4"]
+
+
+def test_output_file(files):
+    out = files / "out.json"
+    result = invoke("run", str(files / "case.yaml"), "-r", str(files / "rules.yaml"), "--format", "json", "-o", str(out))
+    assert result.exit_code == 0 and result.stdout == ""
+    assert json.loads(out.read_text())["case"] == "small"
+
+
+def test_bad_input_exits_2_with_location_and_writes_nothing(files):
+    (files / "bad.yaml").write_text(CASE.replace("credibility: 3", "credibility: 9"))
+    out = files / "out.json"
+    result = invoke("run", str(files / "bad.yaml"), "-r", str(files / "rules.yaml"), "--format", "json", "-o", str(out))
+    assert result.exit_code == 2
+    assert f"{files / 'bad.yaml'}:6:" in result.stderr
+    assert "credibility must be a whole number 1-6" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+    assert not out.exists()
+
+
+def test_yaml_syntax_error_is_located(files):
+    (files / "bad.yaml").write_text("case: x\nas_of: 2020-01-01\nfacts: [\n")
+    result = invoke("run", str(files / "bad.yaml"), "-r", str(files / "rules.yaml"))
+    assert result.exit_code == 2
+    assert str(files / "bad.yaml") + ":" in result.stderr and "error: invalid YAML" in result.stderr
+
+
+def test_missing_case_file():
+    result = invoke("run", "no-such-case.yaml")
+    assert result.exit_code == 2 and "no-such-case.yaml: error: no such file" in result.stderr
+
+
+def test_unknown_ruleset_id(files):
+    result = invoke("run", str(files / "case.yaml"), "-r", "no-such-rules")
+    assert result.exit_code == 2 and "no-such-rules" in result.stderr
+
+
+def test_case_without_rulesets(files):
+    result = invoke("run", str(files / "case.yaml"))
+    assert result.exit_code == 2 and "no rulesets to run" in result.stderr
+
+
+def test_bad_as_of_is_a_usage_error(files):
+    result = invoke("run", str(files / "case.yaml"), "--as-of", "2020-02-30")
+    assert result.exit_code == 2 and "2020-02-30" in result.output
+
+
+def test_python_tags_are_refused_not_run(files):
+    (files / "evil.yaml").write_text("case: x\nas_of: 2020-01-01\nfacts: !!python/object/apply:os.system ['echo pwned']\n")
+    result = invoke("run", str(files / "evil.yaml"), "-r", str(files / "rules.yaml"))
+    assert result.exit_code == 2 and "pwned" not in result.output
+
+
+def test_alias_bomb_is_refused(files):
+    bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
+    prev = "a"
+    for i in range(1, 10):
+        name = chr(97 + i)
+        bomb += f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]\n"
+        prev = name
+    (files / "bomb.yaml").write_text(bomb)
+    result = invoke("run", str(files / "bomb.yaml"), "-r", str(files / "rules.yaml"))
+    assert result.exit_code == 2 and "alias" in result.stderr
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_every_command_has_an_example_in_its_help():
+    for args in (["--help"], ["run", "--help"]):
+        result = invoke(*args)
+        assert result.exit_code == 0 and "Examples:" in result.output
+
+
+def test_too_many_worlds_is_refused_with_the_facts_that_multiply_them(files):
+    facts = "\n".join(f"  - {{id: f{i}, type: t, k: {{one_of: [1, 2]}}}}" for i in range(13))
+    (files / "worlds.yaml").write_text(f"case: w\nas_of: 2020-01-01\nfacts:\n{facts}\n")
+    result = invoke("run", str(files / "worlds.yaml"), "-r", str(files / "rules.yaml"))
+    assert result.exit_code == 2 and "8192 worlds" in result.stderr and "f0.k" in result.stderr

@@ -1,0 +1,43 @@
+"""Same inputs, same bytes of JSON: whatever the order of facts, rules or YAML keys."""
+
+import random
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scenarios.api import case_from_data, ruleset_from_data
+from scenarios.evaluate import evaluate
+from scenarios.load import bundled_case, find_ruleset, parse_text, read_text
+from scenarios.render import json as json_render
+
+CASE = parse_text(read_text(bundled_case()), "case.yaml")
+RULES = parse_text(read_text(find_ruleset("idlib-m4")), "rules.yaml")
+
+
+def shuffle_keys(data, rng):
+    """The same data with every mapping's keys in a random order."""
+    if isinstance(data, dict):
+        items = list(data.items())
+        rng.shuffle(items)
+        return {k: shuffle_keys(v, rng) for k, v in items}
+    if isinstance(data, list):
+        return [shuffle_keys(v, rng) for v in data]
+    return data
+
+
+def report(case, rules) -> str:
+    return json_render.render([evaluate(case_from_data(case, "case.yaml"), [ruleset_from_data(rules, "rules.yaml")])])
+
+
+BASELINE = report(CASE, RULES)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.randoms(use_true_random=False))
+def test_shuffled_facts_rules_and_keys_give_identical_json(rng: random.Random):
+    case = shuffle_keys(CASE, rng)
+    rules = shuffle_keys(RULES, rng)
+    rng.shuffle(case["facts"])
+    rng.shuffle(rules["indicators"])
+    rng.shuffle(rules["scenarios"])
+    assert report(case, rules) == BASELINE
