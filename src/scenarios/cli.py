@@ -15,7 +15,7 @@ from typing import Optional
 import click
 
 from . import __version__
-from .errors import EngineError, InputError, Problem
+from .errors import EngineError, InputError
 from .values import DATE_RE, parse_date
 from .worlds import DEFAULT_MAX_WORLDS
 

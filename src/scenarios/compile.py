@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from .errors import InputError, Problem
-from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Ref, Regex, Test, Window, walk
+from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Ref, Test, Window, walk
 from .values import MISSING, ORDERING, elements, kind, token
 
 EQUALITY_JOIN = ("eq", "contains", "in")

@@ -12,15 +12,13 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
-from . import engine, words
+from . import engine, explain, words
 from .compile import Program, compile_program, encode, fact_type, item_type, pattern_key
-from .model import RELIABILITY, All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
-from .result import Derivation as DerivationTree
-from .result import Evidence, Hypothesis, ItemResult, Node, RunResult
-from .values import MISSING, canonical, elements, passes_ref, sort_key, token
-from .worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, count_worlds, enumerate_worlds, views
+from .model import All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
+from .result import ItemResult, RunResult
+from .values import MISSING, elements, passes_ref, token
+from .worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds, views
 
-LISTED = 5  # derivations or facts listed under one node before "and N more"
 
 
 @dataclass
@@ -234,13 +232,19 @@ def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, li
     """The facts a run sees and the ids of those dated after as_of."""
     facts, later = [], []
     for f in case.facts:
-        if f.id in drop:
+        if f.id in drop or absent(f):
             continue
         if f.date is not None and f.date > as_of:
             later.append(f.id)
         else:
             facts.append(f)
     return facts, later
+
+
+def absent(fact) -> bool:
+    """`present: false`: the fact is left out of the run, and adds no worlds."""
+    alts = fact.contested.get("present")
+    return alts is not None and all(a.value is False for a in alts)
 
 
 def run_world(program: Program, facts: list, values: dict) -> WorldRun:
@@ -262,6 +266,12 @@ class ItemState:
     best_held: int = -1
     best_missing: Optional[list] = None
     near_miss: bool = False
+    critical: set = field(default_factory=set)  # exact, from necessary facts
+    candidates: set = field(default_factory=set)  # to be checked by re-runs
+    exact: bool = True  # whether `critical` needs no re-runs
+
+
+MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, say so
 
 
 def evaluate(
@@ -271,25 +281,34 @@ def evaluate(
     max_worlds: int = DEFAULT_MAX_WORLDS,
     drop: frozenset = frozenset(),
 ) -> RunResult:
-    """Run a case against rulesets: statuses, derivations, near misses, evidence."""
+    """Run a case against rulesets: statuses, derivations, near misses, evidence,
+    critical facts."""
     as_of = as_of or case.as_of
     program = _program(tuple(rulesets), as_of)
     facts, later = in_run(case, as_of, drop)
     cs = choices(facts)
     check_world_count(cs, max_worlds, case.file)
     states = {iid: ItemState() for iid in program.items}
+    cones = {iid: explain.cone(program, iid) for iid in program.items}
+    exact = {iid: explain.monotone(program, cones[iid]) for iid in program.items}
     world_list = list(enumerate_worlds(cs))
     for w, world in enumerate(world_list):
-        values = views(facts, cs, world)
-        run = run_world(program, facts, values)
+        run = run_world(program, facts, views(facts, cs, world))
+        memo: dict = {}
         for iid, item in program.items.items():
             st = states[iid]
             if run.fired[iid]:
                 st.triggered_in += 1
                 st.worlds.append(w)
                 if st.because is None:
-                    st.because = explain_item(run, iid, case, set())
+                    st.because = explain.explain_item(run, iid, case, set())
                     st.derivations = len(run.fired[iid])
+                if st.triggered_in == w + 1:  # triggered in every world so far
+                    if exact[iid]:
+                        st.critical |= explain.necessary(run, iid, memo)
+                    else:
+                        st.exact = False
+                        st.candidates |= explain.cone_facts(run, cones[iid])
             elif isinstance(item.when, All):
                 conds = list(item.when.conditions)
                 held = [run.condition_holds(conds, i) for i in range(len(conds))]
@@ -298,14 +317,19 @@ def evaluate(
                     st.near_miss = True
                 if n > st.best_held:
                     st.best_held = n
-                    st.best_missing = sorted(words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None) for c, h in zip(conds, held) if not h)
+                    st.best_missing = sorted(
+                        words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None)
+                        for c, h in zip(conds, held)
+                        if not h
+                    )
     n_worlds = len(world_list)
+    critical = critical_facts(case, rulesets, as_of, max_worlds, drop, states, n_worlds)
     results = []
     for iid, item in program.items.items():
         st = states[iid]
         status = "triggered" if st.triggered_in == n_worlds else ("contested" if st.triggered_in else "not_triggered")
         because = st.because or []
-        evidence = leaf_evidence(because, case)
+        evidence = explain.leaf_evidence(because, case)
         near = status == "not_triggered" and st.near_miss
         results.append(
             ItemResult(
@@ -316,13 +340,13 @@ def evaluate(
                 status=status,
                 triggered_in=st.triggered_in,
                 derivations=st.derivations,
-                holds_if=holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
+                holds_if=explain.holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
                 near_miss=near,
                 missing=(st.best_missing or []) if near else [],
                 because=because,
                 evidence=evidence,
-                weakest=weakest(evidence),
-                critical_facts=[],
+                weakest=explain.weakest(evidence),
+                critical_facts=critical.get(iid, []),
                 implications=list(item.implications),
                 signposts=list(item.signposts),
                 description=item.description,
@@ -339,11 +363,53 @@ def evaluate(
         facts_in_run=len(facts),
         left_out=sorted(later),
         worlds=n_worlds,
-        hypotheses=hypotheses(cs, case),
+        hypotheses=explain.hypotheses(cs, case),
         scenarios=[r for r in results if r.kind == "scenario"],
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
     )
+
+
+def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, drop: frozenset) -> set:
+    """The items triggered in every world once `drop` is removed: statuses only."""
+    facts, _ = in_run(case, as_of, drop)
+    cs = choices(facts)
+    holding = set(program.items)
+    for world in enumerate_worlds(cs):
+        run = run_world(program, facts, views(facts, cs, world))
+        holding = {iid for iid in holding if run.fired[iid]}
+        if not holding:
+            break
+    return holding
+
+
+def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worlds: int) -> dict:
+    """item id -> its critical facts, for items triggered in every world.
+
+    Exact from necessary facts where an item's cone is monotone and acyclic; elsewhere
+    each candidate fact is re-run without it, the ground truth of SPEC 3.1.
+    """
+    out = {}
+    pending: dict = {}
+    for iid, st in states.items():
+        if st.triggered_in != n_worlds or n_worlds == 0:
+            continue
+        if st.exact:
+            out[iid] = sorted(st.critical)
+        else:
+            pending[iid] = st.candidates
+    if pending:
+        program = _program(tuple(rulesets), as_of)
+        candidates = sorted(set().union(*pending.values()))
+        if len(candidates) <= MAX_RERUNS:
+            lost: dict = {iid: [] for iid in pending}
+            for fid in candidates:
+                still = triggered_everywhere(case, program, as_of, drop | {fid})
+                for iid, cands in pending.items():
+                    if fid in cands and iid not in still:
+                        lost[iid].append(fid)
+            out.update(lost)
+    return out
 
 
 def group_id(iid: str, derived: dict) -> str:
@@ -354,121 +420,3 @@ def group_id(iid: str, derived: dict) -> str:
     return f"{iid}[{attrs}]"
 
 
-def explain_item(run: WorldRun, iid: str, case: Case, visiting: set) -> list:
-    """The derivation trees of an item in one world (the first few, deterministic)."""
-    fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
-    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]]
-
-
-def explain_fired(run: WorldRun, f: Fired, case: Case, visiting: set) -> DerivationTree:
-    program = run.program
-    body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
-    as_of = program.as_of
-    nodes = []
-    for (i, fid), cond in zip(f.facts, body.positives):
-        label = words.condition(cond, as_of)
-        if isinstance(cond, Match):
-            nodes.append(Node(label, "match", fact=fid))
-        else:
-            group = run.groups[fid]
-            members = sorted(group.members, key=lambda m: (m.conjunction, m.facts))
-            if cond.id in visiting:
-                nodes.append(Node(label, cond.kind, more=len(members)))
-                continue
-            children = [explain_fired(run, m, case, visiting | {cond.id}) for m in members[:LISTED]]
-            nodes.append(Node(label, cond.kind, children=children, more=max(0, len(members) - LISTED)))
-    env = dict(f.names)
-    for g in body.guards:
-        label = words.condition(g, as_of)
-        if isinstance(g, Count):
-            fids = run.options(g.match, env)
-            dated = sorted(fids, key=lambda x: (run.values.get(x, {}).get("date", datetime.date.min), x))
-            nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
-        else:
-            nodes.append(Node(label, "not"))
-    derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
-    return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
-
-
-def leaf_evidence(trees: list, case: Case) -> list:
-    """The case facts at the leaves of derivation trees, each once, by date then id."""
-    ids: set = set()
-    stack = list(trees)
-    while stack:
-        t = stack.pop()
-        for n in t.conditions:
-            if n.fact:
-                ids.add(n.fact)
-            ids.update(n.facts)
-            stack.extend(n.children)
-    by_id = {f.id: f for f in case.facts}
-    out = []
-    for fid in ids:
-        f = by_id.get(fid)
-        if f is None:
-            continue
-        src = case.sources.get(f.source) if f.source else None
-        out.append(
-            Evidence(
-                id=f.id,
-                type=f.type,
-                date=f.date.isoformat() if f.date else None,
-                source=f.source,
-                source_name=src.name if src else None,
-                reliability=src.reliability if src else None,
-                credibility=f.credibility,
-                text=f.text,
-            )
-        )
-    return sorted(out, key=lambda e: (e.date or "", e.id))
-
-
-def weakest(evidence: list) -> Optional[Evidence]:
-    """The least solid graded fact: worst reliability, then worst credibility.
-
-    F and 6 mean "cannot be judged": they are not ranked as worst.
-    """
-    graded = [e for e in evidence if (e.reliability or "F") != "F" or (e.credibility or 6) != 6]
-    if not graded:
-        return None
-
-    def rank(e: Evidence):
-        r = RELIABILITY.index(e.reliability) if e.reliability and e.reliability != "F" else -1
-        c = e.credibility if e.credibility and e.credibility != 6 else 0
-        return (r, c, e.id)
-
-    return max(graded, key=rank)
-
-
-def holds_if(cs: list, worlds: list, holding: set) -> list:
-    """The hypotheses a contested item depends on, as simply as they can be said."""
-    out = []
-    for k, c in enumerate(cs):
-        alts = sorted({worlds[w][k] for w in holding})
-        if len(alts) < len(c.alternatives):
-            values = [alternative_text(c.alternatives[a].value) for a in alts]
-            if len(values) == 1:
-                out.append(f"{c.fact}.{c.key} = {values[0]}")
-            else:
-                out.append(f"{c.fact}.{c.key} in [{', '.join(values)}]")
-    if not out:
-        out.append("some combinations of hypotheses only")
-    return out
-
-
-def alternative_text(value) -> str:
-    if value is None:
-        return "(none)"
-    return words.operand(value)
-
-
-def hypotheses(cs: list, case: Case) -> list:
-    out = []
-    for c in cs:
-        alts = []
-        for a in c.alternatives:
-            src = case.sources.get(a.source) if a.source else None
-            grade = f"{(src.reliability if src else None) or '?'}{a.credibility if a.credibility is not None else '?'}"
-            alts.append((canonical(a.value), a.source, src.name if src else None, grade))
-        out.append(Hypothesis(c.fact, c.key, alts))
-    return out

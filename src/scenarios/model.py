@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
-from .values import Value, token
+from .values import token
 
 RELIABILITY = "ABCDEF"
 RESERVED_FACT_KEYS = ("id", "type", "date", "source", "credibility", "text")

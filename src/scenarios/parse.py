@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
 import re2
 
@@ -664,9 +664,8 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
             ok = False
             continue
         if key in ("type", "present"):
-            b.error(kpath, f"'{key}' is not visible to where" + (" (match: tests the type)" if key == "type" else ""))
-            ok = False
-            continue
+            # not an error: SPEC 3.1 makes a test of a key a fact lacks simply fail
+            b.warn(kpath, f"'{key}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""))
         if isinstance(spec, dict):
             if not spec:
                 b.error(kpath, f"no operator given for '{key}'")

@@ -1,0 +1,263 @@
+"""Why, why not and how solid: derivation trees, evidence, weakest links, critical facts.
+
+Everything here reads one engine session (a `WorldRun`) or the case: the explanation
+comes from the same run as the statuses, never from a second matcher.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from . import words
+from .compile import Program
+from .model import RELIABILITY, Case, Count, ItemRef, Match, Not, walk
+from .result import Derivation as DerivationTree
+from .result import Evidence, Hypothesis, Node
+from .values import canonical
+
+LISTED = 5  # derivations or facts listed under one node before "and N more"
+
+
+def explain_item(run, iid: str, case: Case, visiting: set) -> list:
+    """The derivation trees of an item in one world (the first few, deterministic)."""
+    fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
+    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]]
+
+
+def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
+    program = run.program
+    body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
+    as_of = program.as_of
+    nodes = []
+    for (i, fid), cond in zip(f.facts, body.positives):
+        label = words.condition(cond, as_of)
+        if isinstance(cond, Match):
+            nodes.append(Node(label, "match", fact=fid))
+        else:
+            group = run.groups[fid]
+            members = sorted(group.members, key=lambda m: (m.conjunction, m.facts))
+            if cond.id in visiting:
+                nodes.append(Node(label, cond.kind, more=len(members)))
+                continue
+            children = [explain_fired(run, m, case, visiting | {cond.id}) for m in members[:LISTED]]
+            nodes.append(Node(label, cond.kind, children=children, more=max(0, len(members) - LISTED)))
+    env = dict(f.names)
+    for g in body.guards:
+        label = words.condition(g, as_of)
+        if isinstance(g, Count):
+            fids = run.options(g.match, env)
+            dated = sorted(fids, key=lambda x: (run.values.get(x, {}).get("date", datetime.date.min), x))
+            nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
+        else:
+            nodes.append(Node(label, "not"))
+    derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
+    return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
+
+
+def leaf_evidence(trees: list, case: Case) -> list:
+    """The case facts at the leaves of derivation trees, each once, by date then id."""
+    ids: set = set()
+    stack = list(trees)
+    while stack:
+        t = stack.pop()
+        for n in t.conditions:
+            if n.fact:
+                ids.add(n.fact)
+            ids.update(n.facts)
+            stack.extend(n.children)
+    by_id = {f.id: f for f in case.facts}
+    out = []
+    for fid in ids:
+        f = by_id.get(fid)
+        if f is None:
+            continue
+        src = case.sources.get(f.source) if f.source else None
+        out.append(
+            Evidence(
+                id=f.id,
+                type=f.type,
+                date=f.date.isoformat() if f.date else None,
+                source=f.source,
+                source_name=src.name if src else None,
+                reliability=src.reliability if src else None,
+                credibility=f.credibility,
+                text=f.text,
+            )
+        )
+    return sorted(out, key=lambda e: (e.date or "", e.id))
+
+
+def weakest(evidence: list) -> Optional[Evidence]:
+    """The least solid graded fact: worst reliability, then worst credibility.
+
+    F and 6 mean "cannot be judged": they are not ranked as worst.
+    """
+    graded = [e for e in evidence if (e.reliability or "F") != "F" or (e.credibility or 6) != 6]
+    if not graded:
+        return None
+
+    def rank(e: Evidence):
+        r = RELIABILITY.index(e.reliability) if e.reliability and e.reliability != "F" else -1
+        c = e.credibility if e.credibility and e.credibility != 6 else 0
+        return (r, c, e.id)
+
+    return max(graded, key=rank)
+
+
+def holds_if(cs: list, worlds: list, holding: set) -> list:
+    """The hypotheses a contested item depends on, as simply as they can be said."""
+    out = []
+    for k, c in enumerate(cs):
+        alts = sorted({worlds[w][k] for w in holding})
+        if len(alts) < len(c.alternatives):
+            values = [alternative_text(c.alternatives[a].value) for a in alts]
+            if len(values) == 1:
+                out.append(f"{c.fact}.{c.key} = {values[0]}")
+            else:
+                out.append(f"{c.fact}.{c.key} in [{', '.join(values)}]")
+    if not out:
+        out.append("some combinations of hypotheses only")
+    return out
+
+
+def alternative_text(value) -> str:
+    if value is None:
+        return "(none)"
+    return words.operand(value)
+
+
+def hypotheses(cs: list, case: Case) -> list:
+    out = []
+    for c in cs:
+        alts = []
+        for a in c.alternatives:
+            src = case.sources.get(a.source) if a.source else None
+            grade = f"{(src.reliability if src else None) or '?'}{a.credibility if a.credibility is not None else '?'}"
+            alts.append((canonical(a.value), a.source, src.name if src else None, grade))
+        out.append(Hypothesis(c.fact, c.key, alts))
+    return out
+
+
+# -- critical facts ------------------------------------------------------------------------
+
+
+def cone(program: Program, iid: str) -> set:
+    """The item and every item it depends on, positively or not."""
+    seen = {iid}
+    stack = [iid]
+    while stack:
+        item = program.items[stack.pop()]
+        for c in walk(item.when):
+            if isinstance(c, ItemRef) and c.id not in seen:
+                seen.add(c.id)
+                stack.append(c.id)
+    return seen
+
+
+def monotone(program: Program, items: set) -> bool:
+    """Whether removing a fact can only take derivations away in these items:
+    no `not`, no `at_most`, and no cycle (support must be well-founded)."""
+    for iid in items:
+        for c in walk(program.items[iid].when):
+            if isinstance(c, Not) or (isinstance(c, Count) and c.at_most is not None):
+                return False
+    for iid in items:
+        for c in walk(program.items[iid].when):
+            if isinstance(c, ItemRef) and c.id in items and reaches(program, c.id, iid, items):
+                return False
+    return True
+
+
+def reaches(program: Program, start: str, goal: str, items: set) -> bool:
+    seen = {start}
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        for c in walk(program.items[node].when):
+            if isinstance(c, ItemRef) and c.id in items and c.id not in seen:
+                seen.add(c.id)
+                stack.append(c.id)
+    return False
+
+
+def necessary(run, iid: str, memo: dict) -> frozenset:
+    """Facts without which the item has no derivation left in this world.
+
+    Exact for a monotone, acyclic cone: a derivation survives a removal when none of
+    its facts is removed and every item it uses keeps one derivation; a count at its
+    `at_least` threshold needs every fact it counted.
+    """
+    if iid in memo:
+        return memo[iid]
+    out: Optional[frozenset] = None
+    for f in run.fired[iid]:
+        need = set(fired_necessary(run, f, memo))
+        out = frozenset(need) if out is None else out & need
+        if not out:
+            break
+    memo[iid] = out or frozenset()
+    return memo[iid]
+
+
+def group_necessary(run, gid: str, memo: dict) -> frozenset:
+    key = ("group", gid)
+    if key not in memo:
+        out: Optional[frozenset] = None
+        for m in run.groups[gid].members:
+            need = fired_necessary(run, m, memo)
+            out = need if out is None else out & need
+            if not out:
+                break
+        memo[key] = out or frozenset()
+    return memo[key]
+
+
+def fired_necessary(run, f, memo: dict) -> frozenset:
+    program = run.program
+    body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
+    need = set()
+    for (i, fid), cond in zip(f.facts, body.positives):
+        if isinstance(cond, Match):
+            need.add(fid)
+        else:
+            need |= group_necessary(run, fid, memo)
+    for g in body.guards:
+        if isinstance(g, Count) and g.at_least is not None:
+            counted = run.options(g.match, dict(f.names))
+            if len(counted) == g.at_least:
+                need.update(counted)
+    return frozenset(need)
+
+
+def support(run, iid: str) -> set:
+    """Every case fact in any derivation of the item, through every item it uses."""
+    out: set = set()
+    seen: set = set()
+    stack = list(run.fired[iid])
+    while stack:
+        f = stack.pop()
+        body = next(b for b in run.program.bodies[f.item] if b.index == f.conjunction)
+        for (i, fid), cond in zip(f.facts, body.positives):
+            if isinstance(cond, Match):
+                out.add(fid)
+            elif fid not in seen:
+                seen.add(fid)
+                stack.extend(run.groups[fid].members)
+        for g in body.guards:
+            if isinstance(g, Count):
+                out.update(run.options(g.match, dict(f.names)))
+    return out
+
+
+def cone_facts(run, items: set) -> set:
+    """Every case fact some pattern of these items matches: no other fact's removal
+    can change them."""
+    out: set = set()
+    for iid in items:
+        for c in walk(run.program.items[iid].when):
+            if isinstance(c, Match):
+                out.update(run.candidates(c))
+    return out

@@ -1,0 +1,721 @@
+"""Independent reference evaluator ("oracle") for `scenarios`, written from SPEC.md alone.
+
+It exists for differential tests: a brute-force model that is slow but obviously
+faithful to SPEC.md sections 2, 3 and 3.1. It reads plain data as a YAML 1.2 parser
+gives it (dict / list / str / int / float / bool / None; `datetime.date` is accepted
+too) and never looks at the engine under src/.
+
+How it decides, in the order SPEC.md says it:
+
+- **Facts in the run**: a fact is left out when it is in `drop`, when its date is after
+  `as_of`, or when it says `present: false`. Only facts in the run add worlds.
+- **Worlds**: every `one_of` key of a fact in the run is contested (`present` included).
+  Contested keys are sorted by (fact id, key), code point order, and the worlds are their
+  Cartesian product in that order, each key's alternatives in the order written, exactly
+  as nested loops: the *first* key (smallest fact id, then smallest key) varies
+  *slowest*, the last one fastest (`itertools.product`). World 0 takes the first
+  alternative of every key. Reordering facts or keys therefore changes nothing.
+- **Evaluation in one world**: items are grouped in strata (a `not` / `count` reference
+  must point to a strictly lower stratum; a cycle through one is a `ValueError`); each
+  stratum is iterated to a fixpoint, re-deriving every item from scratch until no new
+  derivation appears. A `when` holds for an assignment of facts to the names it binds
+  (visibly) when every part of it is satisfied; the derivation of that assignment is
+  its `derive` attributes. Names are enumerated over every fact of the world (pruned
+  to facts of the binder's `match` type, which the binder itself would require).
+- **Near misses**: see `_top_level_holds`.
+- **Critical facts**: re-runs without each fact, see `critical_facts`.
+
+Choices where SPEC.md leaves room (all documented again where they are made):
+
+- Dates: a string of the exact form YYYY-MM-DD becomes a date in attribute values,
+  alternatives, `date`, `text`, derive literals, `from` / `until` and `where` operands;
+  not in `id`, `type` or `source` (identifiers), and not in a `matches` pattern (a
+  pattern is a regular expression, not a value).
+- A `$name.KEY` operand whose KEY the bound fact lacks makes that test fail, whatever
+  the operator (like a missing key on the tested side).
+- A literal list operand of an operator other than `in` / `not_in` is read like a list
+  `$name.KEY`: the test holds for at least one element (`ne`: for every one).
+- A scalar operand of `in` / `not_in` is read as a one-element list.
+- `where` on an `indicator:` / `scenario:` reference sees the derived attributes only.
+- `one_of` is only supported on attributes and on `present` (else `ValueError`);
+  `present` takes its place among its fact's keys in the world order.
+- `missing` comes from the world with the most top-level conditions holding among the
+  worlds where some but not all hold (the first in enumeration order): a world where
+  each condition holds on its own yet the `all` does not (two users of `$x` wanting
+  different facts) is not "some but not all", so it neither makes nor describes a
+  near miss.
+- A match may read the name it binds itself (`{match: a, as: x, where: {k: $x.j}}`).
+- An empty `all` holds, an empty `any` does not. Unknown keys in a condition are a
+  `ValueError`; a `count` must wrap a `match`.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+import itertools
+import re
+
+__all__ = ["evaluate", "critical_facts"]
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_REF = re.compile(r"\$([^.\s]+)\.(.+)")
+_WINDOW = re.compile(r"([0-9]+)([dwmy])")
+_OPERATORS = {"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "matches", "exists"}
+_FORMS = {
+    "match": {"match", "where", "within", "from", "until", "as"},
+    "indicator": {"indicator", "where"},
+    "scenario": {"scenario", "where"},
+    "all": {"all"},
+    "any": {"any"},
+    "not": {"not"},
+    "count": {"count", "at_least", "at_most"},
+}
+# Keys kept as identifiers, never turned into dates.
+_IDENTIFIERS = ("id", "type", "source")
+
+
+# ---------------------------------------------------------------- values
+
+
+def _value(raw):
+    """The value a YAML scalar or list means: date-form strings become dates.
+
+    Raises ValueError for a date-form string that names no real day.
+    """
+    if isinstance(raw, list):
+        return [_value(x) for x in raw]
+    if isinstance(raw, datetime.datetime):
+        return raw.date()
+    if isinstance(raw, str) and _DATE.fullmatch(raw):
+        try:
+            return datetime.date.fromisoformat(raw)
+        except ValueError:
+            raise ValueError(f"{raw!r} names no real day") from None
+    return raw
+
+
+def _date(raw) -> datetime.date:
+    value = _value(raw)
+    if not isinstance(value, datetime.date):
+        raise ValueError(f"{raw!r} is not a date")
+    return value
+
+
+def _kind(value) -> str:
+    """Kinds for strict equality: bool is not a number, a date is not a string."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, datetime.date):
+        return "date"
+    return "other"
+
+
+def _equal(a, b) -> bool:
+    return _kind(a) == _kind(b) != "other" and a == b
+
+
+def _ordered(op: str, a, b) -> bool:
+    """gt/gte/lt/lte: only between two numbers, two strings or two dates."""
+    if _kind(a) != _kind(b) or _kind(a) not in ("number", "string", "date"):
+        return False
+    return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[op]
+
+
+def _canonical(value):
+    """A hashable key for a derived value that keeps kinds apart (True vs 1)."""
+    if isinstance(value, list):
+        return ("list", tuple(_canonical(x) for x in value))
+    return (type(value).__name__, value)
+
+
+# ---------------------------------------------------------------- facts and worlds
+
+
+class Fact:
+    """A fact as one world sees it: `fields` are what `where` and `$name.KEY` read
+    (attributes plus id, date, source, credibility, text); a missing or null key is
+    simply absent."""
+
+    def __init__(self, fact_id: str, fact_type: str, fields: dict):
+        self.id = fact_id
+        self.type = fact_type
+        self.fields = fields
+
+    def __repr__(self) -> str:
+        return f"Fact({self.id!r})"
+
+
+def _is_contested(raw) -> bool:
+    return isinstance(raw, dict) and "one_of" in raw
+
+
+def _alternative_value(alternative):
+    """`{value: X, source:, credibility:}` or a bare value; source and credibility of an
+    alternative are grade metadata, not the fact's `source` key."""
+    if isinstance(alternative, dict):
+        if "value" not in alternative:
+            raise ValueError(f"alternative without value: {alternative!r}")
+        return alternative["value"]
+    return alternative
+
+
+def _facts_in_run(case: dict, as_of: datetime.date, drop: frozenset) -> list[dict]:
+    """The raw facts of the case that take part in the run, in case order."""
+    seen = set()
+    kept = []
+    for raw in case.get("facts") or []:
+        if raw["id"] in seen:
+            raise ValueError(f"duplicate fact id {raw['id']!r}")
+        seen.add(raw["id"])
+        if raw["id"] in drop:
+            continue
+        date = raw.get("date")
+        if date is not None and _date(date) > as_of:
+            continue  # not yet known
+        if raw.get("present", True) is False:
+            continue
+        kept.append(raw)
+    return kept
+
+
+def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
+    """(fact id, key, alternative values) for every `one_of`, sorted by fact id then key."""
+    keys = []
+    for raw in facts:
+        for key, value in raw.items():
+            if not _is_contested(value):
+                continue
+            if key in ("id", "type", "date", "source", "credibility", "text"):
+                raise ValueError(f"oracle: one_of on reserved key {key!r} is not supported")
+            alternatives = [_alternative_value(a) for a in value["one_of"]]
+            if not alternatives:
+                raise ValueError(f"empty one_of on {raw['id']}.{key}")
+            keys.append((raw["id"], key, alternatives))
+    return sorted(keys, key=lambda k: (k[0], k[1]))
+
+
+def _world_facts(facts: list[dict], chosen: dict) -> list[Fact]:
+    """The facts of one world: contested keys take the chosen alternative."""
+    world = []
+    for raw in facts:
+        values = {key: chosen.get((raw["id"], key), value) for key, value in raw.items()}
+        if values.get("present", True) is False:
+            continue
+        fields = {}
+        for key, value in values.items():
+            if key in ("type", "present") or value is None:
+                continue  # `type` is what match tests; `present` is not an attribute
+            fields[key] = value if key in _IDENTIFIERS else _value(value)
+        world.append(Fact(raw["id"], raw["type"], fields))
+    return world
+
+
+# ---------------------------------------------------------------- rulesets: static view
+
+
+def _form(cond) -> str:
+    """Which condition form `cond` is; ValueError when it is none or several."""
+    if not isinstance(cond, dict):
+        raise ValueError(f"a condition must be a mapping: {cond!r}")
+    forms = [f for f in _FORMS if f in cond]
+    if len(forms) != 1:
+        raise ValueError(f"a condition needs exactly one of {sorted(_FORMS)}: {cond!r}")
+    extra = set(cond) - _FORMS[forms[0]]
+    if extra:
+        raise ValueError(f"unknown keys {sorted(extra)} in {cond!r}")
+    return forms[0]
+
+
+def _ref(raw):
+    """(name, key) when `raw` is a `$name.KEY` reference, else None."""
+    if isinstance(raw, str):
+        found = _REF.fullmatch(raw)
+        if found:
+            return found.group(1), found.group(2)
+    return None
+
+
+def _binds(cond) -> dict[str, list[str]]:
+    """Names bound by `cond` and visible outside it -> the match types binding them.
+
+    `as` binds; `all` passes its parts' names on; `any`, `not`, `count` hide theirs.
+    """
+    form = _form(cond)
+    if form == "match":
+        return {cond["as"]: [cond["match"]]} if "as" in cond else {}
+    if form == "all":
+        names: dict[str, list[str]] = {}
+        for part in cond["all"]:
+            for name, types in _binds(part).items():
+                names.setdefault(name, []).extend(types)
+        return names
+    return {}
+
+
+def _where_refs(where) -> set[str]:
+    names = set()
+    for spec in (where or {}).values():
+        operands = spec.values() if isinstance(spec, dict) else [spec]
+        names |= {_ref(o)[0] for o in operands if _ref(o)}
+    return names
+
+
+def _uses(cond) -> set[str]:
+    """Names `cond` reads with `$name.KEY` that it does not bind in a hidden scope."""
+    form = _form(cond)
+    if form in ("match", "indicator", "scenario"):
+        return _where_refs(cond.get("where"))
+    if form == "all":
+        return set().union(*[_uses(part) for part in cond["all"]])
+    if form == "any":
+        return set().union(*[_uses(part) - set(_binds(part)) for part in cond["any"]])
+    inner = cond[form]  # not, count
+    return _uses(inner) - set(_binds(inner))
+
+
+def _references(cond, negative: bool = False):
+    """(kind, id, negative) for every indicator/scenario reference; negative under not/count."""
+    form = _form(cond)
+    if form in ("indicator", "scenario"):
+        yield form, cond[form], negative
+    elif form in ("all", "any"):
+        for part in cond[form]:
+            yield from _references(part, negative)
+    elif form in ("not", "count"):
+        yield from _references(cond[form], True)
+
+
+def _check_where(where) -> None:
+    if where is None:
+        return
+    if not isinstance(where, dict):
+        raise ValueError(f"where must be a mapping: {where!r}")
+    for key, spec in where.items():
+        if isinstance(spec, list):
+            raise ValueError(f"a bare list as the where value of {key!r}: say in: or contains:")
+        if not isinstance(spec, dict):
+            _value(spec)
+            continue
+        if not spec:
+            raise ValueError(f"no operator for {key!r}")
+        for op, operand in spec.items():
+            if op not in _OPERATORS:
+                raise ValueError(f"unknown operator {op!r}")
+            if op == "exists" and not isinstance(operand, bool):
+                raise ValueError("exists takes true or false")
+            if op == "matches" and not _ref(operand):
+                if not isinstance(operand, str) or len(operand) > 256:
+                    raise ValueError(f"bad pattern {operand!r}")
+                re.compile(operand)
+            elif op != "matches":
+                _value(operand)
+
+
+def _check(cond) -> None:
+    """Raise ValueError for a malformed condition (forms, operators, windows, counts)."""
+    form = _form(cond)
+    if form in ("all", "any"):
+        if not isinstance(cond[form], list):
+            raise ValueError(f"{form} takes a list")
+        for part in cond[form]:
+            _check(part)
+    elif form == "not":
+        _check(cond["not"])
+    elif form == "count":
+        if _form(cond["count"]) != "match":
+            raise ValueError("count takes a match")
+        if "at_least" not in cond and "at_most" not in cond:
+            raise ValueError("count needs at_least or at_most")
+        _check(cond["count"])
+    else:
+        _check_where(cond.get("where"))
+    if form == "match":
+        if "within" in cond and not _WINDOW.fullmatch(str(cond["within"])):
+            raise ValueError(f"bad window {cond['within']!r}")
+        for bound in ("from", "until"):
+            if bound in cond:
+                _date(cond[bound])
+
+
+class Item:
+    """An indicator or a scenario of a ruleset."""
+
+    def __init__(self, kind: str, raw: dict):
+        self.kind = kind
+        self.id = raw["id"]
+        self.when = raw["when"]
+        self.derive = raw.get("derive") or {}
+
+
+def _items(rulesets: list[dict]) -> dict[str, Item]:
+    """Every item of every ruleset by id, checked; ValueError on a problem."""
+    items: dict[str, Item] = {}
+    for ruleset in rulesets:
+        for kind, key in (("indicator", "indicators"), ("scenario", "scenarios")):
+            for raw in ruleset.get(key) or []:
+                if raw["id"] in items:
+                    raise ValueError(f"duplicate id {raw['id']!r}")
+                items[raw["id"]] = Item(kind, raw)
+    for item in items.values():
+        _check(item.when)
+        bound = set(_binds(item.when))
+        unbound = _uses(item.when) - bound
+        unbound |= {_ref(v)[0] for v in item.derive.values() if _ref(v)} - bound
+        if unbound:
+            raise ValueError(f"{item.id}: ${sorted(unbound)[0]} is not bound there")
+        for value in item.derive.values():
+            if not _ref(value):
+                _value(value)
+        for kind, target, _ in _references(item.when):
+            if target not in items or items[target].kind != kind:
+                raise ValueError(f"{item.id}: no {kind} {target!r}")
+    return items
+
+
+def _strata(items: dict[str, Item]) -> list[list[Item]]:
+    """Items grouped by stratum, lowest first. ValueError naming a cycle through not/count."""
+    edges = {i: sorted({(t, neg) for _, t, neg in _references(item.when)}) for i, item in items.items()}
+
+    def path(start: str, goal: str, seen: set) -> list[str] | None:
+        if start == goal:
+            return [goal]
+        seen.add(start)
+        for target, _ in edges[start]:
+            if target not in seen:
+                rest = path(target, goal, seen)
+                if rest:
+                    return [start] + rest
+        return None
+
+    for source in sorted(edges):
+        for target, negative in edges[source]:
+            if negative:
+                back = path(target, source, set())
+                if back:
+                    raise ValueError("cycle through not/count: " + " -> ".join([source] + back))
+    # Longest path where an edge through not/count weighs 1; no such cycle, so it is finite.
+    level = {i: 0 for i in items}
+    for _ in range(len(items)):
+        for source in items:
+            for target, negative in edges[source]:
+                level[source] = max(level[source], level[target] + negative)
+    return [[items[i] for i in sorted(items) if level[i] == n] for n in sorted(set(level.values()))]
+
+
+# ---------------------------------------------------------------- evaluation in one world
+
+
+class World:
+    """One world of a run: its facts, the day of the run, and the derivations so far
+    (item id -> {canonical key: derived attributes})."""
+
+    def __init__(self, facts: list[Fact], as_of: datetime.date, items: dict[str, Item]):
+        self.facts = facts
+        self.as_of = as_of
+        self.derivations: dict[str, dict] = {i: {} for i in items}
+
+
+def _window_start(as_of: datetime.date, within: str) -> datetime.date:
+    """as_of minus the span; months and years are calendar ones, day clamped to month end."""
+    number, unit = _WINDOW.fullmatch(str(within)).groups()
+    n = int(number)
+    if unit == "d":
+        return as_of - datetime.timedelta(days=n)
+    if unit == "w":
+        return as_of - datetime.timedelta(weeks=n)
+    months = n if unit == "m" else 12 * n
+    year, month0 = divmod(as_of.year * 12 + (as_of.month - 1) - months, 12)
+    day = min(as_of.day, calendar.monthrange(year, month0 + 1)[1])
+    return datetime.date(year, month0 + 1, day)
+
+
+def _in_window(cond: dict, fact: Fact, as_of: datetime.date) -> bool:
+    """within / from / until, both ends included; a fact with no date never passes."""
+    if not any(key in cond for key in ("within", "from", "until")):
+        return True
+    date = fact.fields.get("date")
+    if not isinstance(date, datetime.date):
+        return False
+    if "within" in cond and not _window_start(as_of, cond["within"]) <= date <= as_of:
+        return False
+    if "from" in cond and date < _date(cond["from"]):
+        return False
+    if "until" in cond and date > _date(cond["until"]):
+        return False
+    return True
+
+
+def _operand(op: str, raw, env: dict):
+    """The operand of a test: a `$name.KEY` read from the bound fact (None when missing)
+    or a literal value (a `matches` pattern stays a string)."""
+    ref = _ref(raw)
+    if ref:
+        name, key = ref
+        if name not in env:
+            raise ValueError(f"${name} is not bound here")
+        return env[name].fields.get(key)
+    if op == "matches":
+        return raw.isoformat() if isinstance(raw, datetime.date) else raw
+    return _value(raw)
+
+
+def _scalar_test(op: str, element, operand) -> bool:
+    if op in ("eq", "contains"):  # contains on a scalar is equality
+        return _equal(element, operand)
+    if op in ("gt", "gte", "lt", "lte"):
+        return _ordered(op, element, operand)
+    if op == "matches":
+        return isinstance(element, str) and isinstance(operand, str) and re.search(operand, element) is not None
+    raise ValueError(f"unknown operator {op!r}")
+
+
+def _test(op: str, value, raw_operand, env: dict) -> bool:
+    """One operator on one key. `value` is None when the key is missing (or null)."""
+    if op not in _OPERATORS:
+        raise ValueError(f"unknown operator {op!r}")
+    if op == "exists":
+        return (value is not None) == raw_operand
+    if value is None:
+        return False  # a missing key fails whatever the operator, except exists: false
+    operand = _operand(op, raw_operand, env)
+    if operand is None:
+        return False  # $name.KEY of a key the bound fact does not have
+    elements = value if isinstance(value, list) else [value]
+    if op in ("in", "not_in"):
+        choices = operand if isinstance(operand, list) else [operand]
+
+        def inside(x) -> bool:
+            return any(_equal(x, c) for c in choices)
+
+        if op == "in":
+            return any(inside(x) for x in elements)
+        return all(not inside(x) for x in elements)  # no element fails not_in
+    operands = operand if isinstance(operand, list) else [operand]
+    if op == "ne":  # no element fails, for every operand element
+        return all(not _equal(x, o) for x in elements for o in operands)
+    return any(_scalar_test(op, x, o) for x in elements for o in operands)
+
+
+def _where_holds(where, fields: dict, env: dict) -> bool:
+    """Every key's every operator holds; a scalar spec means eq; a bare list is an error."""
+    for key, spec in (where or {}).items():
+        if isinstance(spec, list):
+            raise ValueError(f"a bare list as the where value of {key!r}")
+        operators = spec if isinstance(spec, dict) else {"eq": spec}
+        for op, operand in operators.items():
+            if not _test(op, fields.get(key), operand, env):
+                return False
+    return True
+
+
+def _match_fact(cond: dict, fact: Fact, env: dict, world: World) -> bool:
+    return (
+        fact.type == cond["match"]
+        and _in_window(cond, fact, world.as_of)
+        and _where_holds(cond.get("where"), fact.fields, env)
+    )
+
+
+def _assignments(names: dict[str, list[str]], env: dict, facts: list[Fact]):
+    """Every extension of env giving each name a fact (of every type its binders match)."""
+    ordered = sorted(names)
+    domains = [[f for f in facts if all(f.type == t for t in names[n])] for n in ordered]
+    for combo in itertools.product(*domains):
+        yield {**env, **dict(zip(ordered, combo))}
+
+
+def _exists(cond, env: dict, world: World) -> bool:
+    """Some assignment of the names `cond` binds satisfies it."""
+    return any(_satisfied(cond, e, world) for e in _assignments(_binds(cond), env, world.facts))
+
+
+def _satisfied(cond, env: dict, world: World) -> bool:
+    """`cond` holds with the names it binds (and every outer name) given by env."""
+    form = _form(cond)
+    if form == "match":
+        if "as" in cond:
+            return _match_fact(cond, env[cond["as"]], env, world)
+        return any(_match_fact(cond, f, env, world) for f in world.facts)
+    if form in ("indicator", "scenario"):
+        return any(
+            _where_holds(cond.get("where"), attrs, env) for attrs in world.derivations[cond[form]].values()
+        )
+    if form == "all":
+        return all(_satisfied(part, env, world) for part in cond["all"])
+    if form == "any":
+        return any(_exists(part, env, world) for part in cond["any"])
+    if form == "not":
+        return not _exists(cond["not"], env, world)
+    inner = cond["count"]
+    matching = {
+        f.id for f in world.facts if _match_fact(inner, f, {**env, inner["as"]: f} if "as" in inner else env, world)
+    }
+    return ("at_least" not in cond or len(matching) >= cond["at_least"]) and (
+        "at_most" not in cond or len(matching) <= cond["at_most"]
+    )
+
+
+def _derive(item: Item, world: World) -> dict:
+    """Every derivation of item in world now: {canonical key: derived attributes}."""
+    derivations = {}
+    for env in _assignments(_binds(item.when), {}, world.facts):
+        if _satisfied(item.when, env, world):
+            attrs = {}
+            for key, raw in item.derive.items():
+                ref = _ref(raw)
+                value = env[ref[0]].fields.get(ref[1]) if ref else _value(raw)
+                if value is not None:  # missing when that key is
+                    attrs[key] = value
+            derivations[frozenset((k, _canonical(v)) for k, v in attrs.items())] = attrs
+    return derivations
+
+
+def _fixpoint(strata: list[list[Item]], world: World) -> None:
+    """Fill world.derivations, stratum by stratum, each to a fixpoint."""
+    for stratum in strata:
+        changed = True
+        while changed:
+            changed = False
+            for item in stratum:
+                for key, attrs in _derive(item, world).items():
+                    if key not in world.derivations[item.id]:
+                        world.derivations[item.id][key] = attrs
+                        changed = True
+
+
+def _top_level_holds(item: Item, world: World) -> list[bool]:
+    """For an item whose `when` is an `all`: which top-level conditions hold in world.
+
+    Reading of SPEC 3.1 "a condition that uses $name holds only together with the
+    conditions that bind $name": condition i counts as holding when some single
+    assignment of facts satisfies condition i *and* every top-level condition that binds
+    a name condition i uses, and, transitively, every condition binding a name one of
+    those uses (they must be bound to be evaluated at all). A condition that uses no
+    name holds on its own (its own `as` binds existentially), so a binding condition
+    holds when some fact satisfies it, whatever its users do.
+    """
+    parts = item.when["all"]
+    binders = [_binds(p) for p in parts]
+    uses = [_uses(p) for p in parts]
+    holds = []
+    for i in range(len(parts)):
+        group = {i}
+        grown = True
+        while grown:
+            grown = False
+            for j in sorted(group):
+                for k, names in enumerate(binders):
+                    if k not in group and uses[j] & set(names):
+                        group.add(k)
+                        grown = True
+        names: dict[str, list[str]] = {}
+        for j in group:
+            for name, types in binders[j].items():
+                names.setdefault(name, []).extend(types)
+        holds.append(
+            any(
+                all(_satisfied(parts[j], env, world) for j in sorted(group))
+                for env in _assignments(names, {}, world.facts)
+            )
+        )
+    return holds
+
+
+# ---------------------------------------------------------------- runs
+
+
+def _as_of(case: dict, as_of) -> datetime.date:
+    return _date(as_of if as_of is not None else case["as_of"])
+
+
+def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop: frozenset) -> dict:
+    """Statuses without critical facts: {"worlds": n, "items": {id: {...}}}."""
+    facts = _facts_in_run(case, as_of, drop)
+    contested = _contested_keys(facts)
+    results = {i: {"triggered_in": 0, "best": None} for i in items}  # best: (held, missing)
+    worlds = 0
+    for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
+        worlds += 1
+        chosen = {(fid, key): value for (fid, key, _), value in zip(contested, choice)}
+        world = World(_world_facts(facts, chosen), as_of, items)
+        _fixpoint(strata, world)
+        for item_id, item in items.items():
+            result = results[item_id]
+            if world.derivations[item_id]:
+                result["triggered_in"] += 1
+            # A near miss needs the item untriggered in every world, so worlds where it
+            # holds can be skipped.
+            if _form(item.when) == "all" and not world.derivations[item_id]:
+                holds = _top_level_holds(item, world)
+                held = sum(holds)
+                # Only worlds with some but not all conditions describe a near miss;
+                # strictly greater keeps the first such world in enumeration order.
+                if 0 < held < len(holds) and (result["best"] is None or held > result["best"][0]):
+                    result["best"] = (held, [n for n, h in enumerate(holds) if not h])
+    out = {}
+    for item_id, item in items.items():
+        result = results[item_id]
+        n = result["triggered_in"]
+        status = "triggered" if n == worlds else "not_triggered" if n == 0 else "contested"
+        near = status == "not_triggered" and result["best"] is not None
+        out[item_id] = {
+            "kind": item.kind,
+            "status": status,
+            "triggered_in": n,
+            "near_miss": near,
+            "missing": result["best"][1] if near else [],
+            "critical_facts": [],
+        }
+    return {"worlds": worlds, "items": out}
+
+
+def _prepare(rulesets: list[dict]):
+    items = _items(rulesets)
+    return items, _strata(items)
+
+
+def _critical(case, items, strata, as_of, drop, base: dict) -> dict[str, list[str]]:
+    """Ground truth by re-runs: for each item triggered in every world, the fact ids whose
+    removal alone (in every world) leaves it not triggered in at least one world."""
+    triggered = [i for i, r in base["items"].items() if r["status"] == "triggered"]
+    critical: dict[str, list[str]] = {i: [] for i in triggered}
+    if not triggered:
+        return critical
+    for fact_id in sorted({f["id"] for f in case.get("facts") or []} - set(drop)):
+        rerun = _run(case, items, strata, as_of, frozenset(drop) | {fact_id})
+        for item_id in triggered:
+            if rerun["items"][item_id]["triggered_in"] < rerun["worlds"]:
+                critical[item_id].append(fact_id)
+    return critical
+
+
+def evaluate(case: dict, rulesets: list[dict], as_of=None, drop: frozenset = frozenset()) -> dict:
+    """The meaning SPEC.md gives to `case` under `rulesets`.
+
+    Returns {"worlds": int, "items": {id: {"kind", "status", "triggered_in",
+    "near_miss", "missing", "critical_facts"}}} for every indicator and scenario.
+    `as_of` (str or date) overrides the case's; `drop` removes facts by id.
+    Raises ValueError for what SPEC calls an error and the oracle notices (a cycle
+    through not/count, a bare list as a where value, an unknown operator, an unbound
+    `$name`, a date that names no real day, duplicate ids).
+    """
+    items, strata = _prepare(rulesets)
+    day = _as_of(case, as_of)
+    drop = frozenset(drop)
+    result = _run(case, items, strata, day, drop)
+    for item_id, facts in _critical(case, items, strata, day, drop, result).items():
+        result["items"][item_id]["critical_facts"] = facts
+    return result
+
+
+def critical_facts(case: dict, rulesets: list[dict], item_id: str, as_of=None) -> list[str]:
+    """Sorted ids of the facts whose removal alone leaves `item_id` not triggered in at
+    least one world; [] when the item is not triggered in every world."""
+    items, strata = _prepare(rulesets)
+    day = _as_of(case, as_of)
+    base = _run(case, items, strata, day, frozenset())
+    return _critical(case, items, strata, day, frozenset(), base).get(item_id, [])

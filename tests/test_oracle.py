@@ -1,0 +1,831 @@
+"""Tests of the reference evaluator itself, one behaviour of SPEC.md a test.
+
+Inputs are inline YAML read with yaml.safe_load (YAML 1.1): strings YAML 1.1 would
+misread (yes/no, dates meant as strings) are quoted; unquoted dates arrive as
+datetime.date, which the oracle accepts as dates.
+"""
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from oracle import critical_facts, evaluate
+from strategies import cases_and_rulesets, shuffled_inputs
+
+
+def run(case: str, *rulesets: str, **options) -> dict:
+    return evaluate(yaml.safe_load(case), [yaml.safe_load(r) for r in rulesets], **options)
+
+
+def statuses(result: dict) -> dict:
+    return {item_id: item["status"] for item_id, item in result["items"].items()}
+
+
+IDLIB_CASE = """
+case: idlib-m4-2020-05
+as_of: 2020-05-29
+sources:
+  sohr:  {name: Syrian Observatory for Human Rights, reliability: B}
+  local: {name: Local sources, reliability: D}
+facts:
+  - id: convoy-attack
+    type: attack
+    date: 2020-05-27
+    target: TAF
+    location: M4
+    actor:
+      one_of:
+        - {value: TIP, source: local, credibility: 3}
+        - {value: HTS, source: local, credibility: 4}
+    source: local
+    credibility: 3
+  - id: taf-deployment
+    type: deployment
+    date: 2020-05-20
+    actor: TAF
+    personnel: 10400
+    source: sohr
+    credibility: 2
+  - id: hts-damascus-pact
+    type: agreement
+    date: 2020-05-10
+    parties: [HTS, SAA]
+    against: TAF
+"""
+
+IDLIB_RULES = """
+ruleset: idlib-m4
+indicators:
+  - id: hts-escalation
+    when: {match: attack, where: {actor: HTS, target: TAF}, within: 30d}
+  - id: attack-surge
+    when:
+      count: {match: attack, where: {target: TAF}, within: 30d}
+      at_least: 3
+  - id: aligned-attacker
+    when:
+      all:
+        - {match: attack, as: atk, where: {target: TAF}}
+        - {match: agreement, where: {parties: {contains: $atk.actor}, against: TAF}}
+    derive: {actor: $atk.actor}
+scenarios:
+  - id: press-the-jihadists
+    when:
+      all:
+        - indicator: hts-escalation
+        - {match: deployment, where: {actor: TAF, personnel: {gte: 5000}}}
+        - not: {scenario: truce-collapse}
+  - id: truce-collapse
+    when: {match: clash, where: {parties: {contains: SAA}}}
+"""
+
+
+def test_spec_example_is_contested_on_the_attacker():
+    result = run(IDLIB_CASE, IDLIB_RULES)
+    assert result["worlds"] == 2
+    assert statuses(result) == {
+        "hts-escalation": "contested",
+        "attack-surge": "not_triggered",
+        "aligned-attacker": "contested",
+        "press-the-jihadists": "contested",
+        "truce-collapse": "not_triggered",
+    }
+    assert result["items"]["press-the-jihadists"]["triggered_in"] == 1
+    assert result["items"]["hts-escalation"]["kind"] == "indicator"
+    assert result["items"]["press-the-jihadists"]["kind"] == "scenario"
+
+
+def test_spec_example_with_derived_actor_referenced_with_where():
+    extra = """
+    ruleset: extra
+    scenarios:
+      - id: tip-aligned
+        when: {indicator: aligned-attacker, where: {actor: TIP}}
+      - id: hts-aligned
+        when: {indicator: aligned-attacker, where: {actor: HTS}}
+    """
+    result = run(IDLIB_CASE, IDLIB_RULES, extra)
+    assert result["items"]["tip-aligned"]["status"] == "not_triggered"  # TIP is in no pact
+    assert result["items"]["hts-aligned"]["status"] == "contested"
+
+
+def test_facts_after_as_of_are_left_out_and_add_no_worlds():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: late, type: attack, date: 2020-06-01, actor: {one_of: [HTS, TIP]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: any-attack, when: {match: attack}}]}"
+    before = run(case, rules)
+    assert before["worlds"] == 1
+    assert before["items"]["any-attack"]["status"] == "not_triggered"
+    later = run(case, rules, as_of="2020-06-01")  # --as-of may be later; the day itself counts
+    assert later["worlds"] == 2
+    assert later["items"]["any-attack"]["status"] == "triggered"
+
+
+def test_present_false_leaves_a_fact_out_and_contested_presence_adds_worlds():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: gone, type: attack, present: false, actor: {one_of: [HTS, TIP]}}
+      - {id: maybe, type: strike, present: {one_of: [true, false]}}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: attack-seen, when: {match: attack}}
+      - {id: strike-seen, when: {match: strike}}
+      - {id: present-is-no-attribute, when: {match: strike, where: {present: {exists: false}}}}
+    """
+    result = run(case, rules)
+    assert result["worlds"] == 2
+    assert statuses(result) == {
+        "attack-seen": "not_triggered",
+        "strike-seen": "contested",
+        "present-is-no-attribute": "contested",
+    }
+
+
+def test_worlds_are_the_product_of_every_contested_key():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a, type: attack, actor: {one_of: [HTS, TIP]}, target: {one_of: [TAF, RU, SAA]}}
+      - {id: b, type: strike, status: {one_of: [{value: hit, source: s, credibility: 2}, miss]}}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: hts-on-ru, when: {match: attack, where: {actor: HTS, target: RU}}}
+      - {id: a-miss, when: {match: strike, where: {status: miss}}}
+    """
+    result = run(case, rules)
+    assert result["worlds"] == 12
+    assert result["items"]["hts-on-ru"]["triggered_in"] == 2
+    assert result["items"]["a-miss"]["triggered_in"] == 6
+
+
+def test_equality_and_ordering_are_strict_about_kinds():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: f, type: deployment, personnel: 1, flag: true, day: 2020-05-01, actor: hts, label: '2020'}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: int-equals-float, when: {match: deployment, where: {personnel: 1.0}}}
+      - {id: bool-is-no-number, when: {match: deployment, where: {flag: 1}}}
+      - {id: number-is-no-bool, when: {match: deployment, where: {personnel: true}}}
+      - {id: quoted-date-is-a-date, when: {match: deployment, where: {day: '2020-05-01'}}}
+      - {id: date-is-no-string, when: {match: deployment, where: {day: {lt: '2021'}}}}
+      - {id: date-ordering, when: {match: deployment, where: {day: {gt: 2020-04-30, lte: 2020-05-01}}}}
+      - {id: code-point-order, when: {match: deployment, where: {actor: {gt: HTS}}}}
+      - {id: string-is-no-number, when: {match: deployment, where: {label: {gt: 1000}}}}
+      - {id: ne-across-kinds, when: {match: deployment, where: {label: {ne: 2020}}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "int-equals-float": "triggered",
+        "bool-is-no-number": "not_triggered",
+        "number-is-no-bool": "not_triggered",
+        "quoted-date-is-a-date": "triggered",
+        "date-is-no-string": "not_triggered",
+        "date-ordering": "triggered",
+        "code-point-order": "triggered",
+        "string-is-no-number": "not_triggered",
+        "ne-across-kinds": "triggered",
+    }
+
+
+def test_missing_keys_fail_every_operator_but_exists_false():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: f, type: attack, status: null, parties: []}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: ne-on-missing, when: {match: attack, where: {actor: {ne: HTS}}}}
+      - {id: not-in-on-missing, when: {match: attack, where: {actor: {not_in: [HTS]}}}}
+      - {id: exists-false, when: {match: attack, where: {actor: {exists: false}}}}
+      - {id: exists-true, when: {match: attack, where: {actor: {exists: true}}}}
+      - {id: null-is-missing, when: {match: attack, where: {status: {exists: false}}}}
+      - {id: empty-list-exists, when: {match: attack, where: {parties: {exists: true}}}}
+      - {id: ne-on-empty-list, when: {match: attack, where: {parties: {ne: HTS}}}}
+      - {id: eq-on-empty-list, when: {match: attack, where: {parties: {contains: HTS}}}}
+      - {id: exists-false-and-more, when: {match: attack, where: {actor: {exists: false, ne: x}}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "ne-on-missing": "not_triggered",
+        "not-in-on-missing": "not_triggered",
+        "exists-false": "triggered",
+        "exists-true": "not_triggered",
+        "null-is-missing": "triggered",
+        "empty-list-exists": "triggered",
+        "ne-on-empty-list": "triggered",
+        "eq-on-empty-list": "not_triggered",
+        "exists-false-and-more": "not_triggered",
+    }
+
+
+def test_where_sees_reserved_keys_but_not_type():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: f1, type: attack, date: 2020-05-27, source: sohr, credibility: 2, text: IED on the M4}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - id: reserved
+        when:
+          match: attack
+          where: {id: f1, date: 2020-05-27, source: sohr, credibility: {lte: 2}, text: {matches: M4$}}
+      - {id: type-is-not-seen, when: {match: attack, where: {type: attack}}}
+    """
+    assert statuses(run(case, rules)) == {"reserved": "triggered", "type-is-not-seen": "not_triggered"}
+
+
+def test_list_attributes_positive_tests_need_one_element_negative_tests_every_one():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: f, type: attack, target: [TAF, RU]}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: scalar, when: {match: attack, where: {target: TAF}}}
+      - {id: contains, when: {match: attack, where: {target: {contains: RU}}}}
+      - {id: in, when: {match: attack, where: {target: {in: [RU, SAA]}}}}
+      - {id: ne-one-element, when: {match: attack, where: {target: {ne: TAF}}}}
+      - {id: ne-no-element, when: {match: attack, where: {target: {ne: SAA}}}}
+      - {id: not-in-one-element, when: {match: attack, where: {target: {not_in: [RU, SAA]}}}}
+      - {id: not-in-no-element, when: {match: attack, where: {target: {not_in: [SAA]}}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "scalar": "triggered",
+        "contains": "triggered",
+        "in": "triggered",
+        "ne-one-element": "not_triggered",
+        "ne-no-element": "triggered",
+        "not-in-one-element": "not_triggered",
+        "not-in-no-element": "triggered",
+    }
+
+
+def test_a_list_reference_is_the_list_of_in_and_one_or_every_element_otherwise():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: pact, type: agreement, parties: [HTS, SAA]}
+      - {id: atk, type: attack, actor: HTS}
+    """
+
+    def holds(test: str) -> str:
+        rules = f"""
+        ruleset: r
+        indicators:
+          - id: x
+            when:
+              all:
+                - {{match: agreement, as: p}}
+                - {{match: attack, where: {{actor: {test}}}}}
+        """
+        return run(case, rules)["items"]["x"]["status"]
+
+    assert holds("{in: $p.parties}") == "triggered"
+    assert holds("{not_in: $p.parties}") == "not_triggered"
+    assert holds("$p.parties") == "triggered"  # eq: at least one element
+    assert holds("{ne: $p.parties}") == "not_triggered"  # ne: for every element
+    assert holds("{ne: $p.missing-key}") == "not_triggered"  # a missing operand fails
+
+
+def test_several_operators_on_one_key_must_all_hold():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: d, type: deployment, personnel: 5000}]}"
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: both-hold, when: {match: deployment, where: {personnel: {gte: 1, lte: 5000}}}}
+      - {id: one-fails, when: {match: deployment, where: {personnel: {gte: 1, lte: 10}}}}
+    """
+    assert statuses(run(case, rules)) == {"both-hold": "triggered", "one-fails": "not_triggered"}
+
+
+def test_contains_on_a_scalar_is_equality_and_matches_searches_strings_only():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: f, type: attack, actor: HTS, personnel: 5000, day: 2020-05-01, tags: [x1, HTS]}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: contains-scalar, when: {match: attack, where: {actor: {contains: HTS}}}}
+      - {id: contains-is-not-substring, when: {match: attack, where: {actor: {contains: TS}}}}
+      - {id: search, when: {match: attack, where: {actor: {matches: TS}}}}
+      - {id: anchored, when: {match: attack, where: {actor: {matches: ^TS}}}}
+      - {id: case-sensitive, when: {match: attack, where: {actor: {matches: hts}}}}
+      - {id: not-on-number, when: {match: attack, where: {personnel: {matches: '5'}}}}
+      - {id: not-on-date, when: {match: attack, where: {day: {matches: '^2020'}}}}
+      - {id: on-list-element, when: {match: attack, where: {tags: {matches: '^H'}}}}
+      - {id: no-backtracking-trap, when: {match: attack, where: {actor: {matches: '^(a+)+$'}}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "contains-scalar": "triggered",
+        "contains-is-not-substring": "not_triggered",
+        "search": "triggered",
+        "anchored": "not_triggered",
+        "case-sensitive": "not_triggered",
+        "not-on-number": "not_triggered",
+        "not-on-date": "not_triggered",
+        "on-list-element": "triggered",
+        "no-backtracking-trap": "not_triggered",
+    }
+
+
+def test_within_counts_back_from_as_of_both_ends_included():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: too-old, type: attack, date: 2020-04-28}
+      - {id: first-day, type: attack, date: 2020-04-29}
+      - {id: as-of-day, type: attack, date: 2020-05-29}
+      - {id: undated, type: attack}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: two-in-30d, when: {count: {match: attack, within: 30d}, at_least: 2, at_most: 2}}
+      - {id: undated-never-within, when: {match: attack, where: {id: undated}, within: 100y}}
+      - {id: same-day, when: {match: attack, where: {id: as-of-day}, within: 0d}}
+      - {id: weeks, when: {count: {match: attack, within: 4w}, at_most: 1}}
+    """
+    assert statuses(run(case, rules)) == {
+        "two-in-30d": "triggered",
+        "undated-never-within": "not_triggered",
+        "same-day": "triggered",
+        "weeks": "triggered",
+    }
+
+
+def test_calendar_months_and_years_clamp_the_day_to_the_month_end():
+    case = """
+    case: c
+    as_of: 2020-03-31
+    facts:
+      - {id: feb-28, type: attack, date: 2020-02-28}
+      - {id: feb-29, type: attack, date: 2020-02-29}
+      - {id: leap-year-before, type: strike, date: 2019-03-31}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: month, when: {match: attack, where: {id: feb-29}, within: 1m}}
+      - {id: month-excludes, when: {match: attack, where: {id: feb-28}, within: 1m}}
+      - {id: year, when: {match: strike, within: 1y}}
+    """
+    assert statuses(run(case, rules)) == {"month": "triggered", "month-excludes": "not_triggered", "year": "triggered"}
+    # 2020-02-29 minus one year is 2019-02-28 (clamped)
+    leap = "{case: c, as_of: 2020-02-29, facts: [{id: f, type: strike, date: 2019-02-28}]}"
+    assert run(leap, rules)["items"]["year"]["status"] == "triggered"
+
+
+def test_from_and_until_include_the_day_and_undated_facts_never_pass():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: dated, type: attack, date: 2020-05-10}
+      - {id: undated, type: strike}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: from-day, when: {match: attack, from: 2020-05-10}}
+      - {id: until-day, when: {match: attack, until: 2020-05-10}}
+      - {id: from-after, when: {match: attack, from: 2020-05-11}}
+      - {id: with-within, when: {match: attack, within: 30d, until: 2020-05-09}}
+      - {id: undated-from, when: {match: strike, from: 1900-01-01}}
+    """
+    assert statuses(run(case, rules)) == {
+        "from-day": "triggered",
+        "until-day": "triggered",
+        "from-after": "not_triggered",
+        "with-within": "not_triggered",
+        "undated-from": "not_triggered",
+    }
+
+
+def test_all_ignores_order_and_one_fact_may_satisfy_two_matches():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, actor: HTS, target: TAF}
+      - {id: pact, type: agreement, parties: [HTS, SAA]}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - id: use-before-bind
+        when:
+          all:
+            - {match: agreement, where: {parties: {contains: $a.actor}}}
+            - {match: attack, as: a}
+      - id: same-fact-twice
+        when:
+          all:
+            - {match: attack, where: {actor: HTS}}
+            - {match: attack, where: {target: TAF}}
+      - id: same-fact-bound-twice
+        when:
+          all:
+            - {match: attack, as: x}
+            - {match: attack, as: y, where: {id: $x.id}}
+    """
+    assert set(statuses(run(case, rules)).values()) == {"triggered"}
+
+
+def test_not_and_count_see_the_outer_binding():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, actor: HTS}
+      - {id: a2, type: attack, actor: TIP}
+      - {id: claim, type: claim, actor: HTS}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - id: unclaimed-attack
+        when:
+          all:
+            - {match: attack, as: atk}
+            - not: {match: claim, where: {actor: $atk.actor}}
+        derive: {actor: $atk.actor}
+      - id: claimed-once
+        when:
+          all:
+            - {match: attack, as: atk}
+            - count: {match: claim, where: {actor: $atk.actor}}
+              at_least: 1
+              at_most: 1
+        derive: {actor: $atk.actor}
+    scenarios:
+      - {id: tip-unclaimed, when: {indicator: unclaimed-attack, where: {actor: TIP}}}
+      - {id: hts-unclaimed, when: {indicator: unclaimed-attack, where: {actor: HTS}}}
+      - {id: hts-claimed, when: {indicator: claimed-once, where: {actor: HTS}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "unclaimed-attack": "triggered",
+        "claimed-once": "triggered",
+        "tip-unclaimed": "triggered",
+        "hts-unclaimed": "not_triggered",
+        "hts-claimed": "triggered",
+    }
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "{any: [{match: attack, as: x}]}",
+        "{not: {match: strike, as: x}}",
+        "{count: {match: attack, as: x}, at_least: 1}",
+    ],
+)
+def test_names_bound_inside_any_not_or_count_are_invisible_outside(hidden):
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: attack, actor: HTS}]}"
+    rules = f"""
+    ruleset: r
+    indicators:
+      - id: i
+        when:
+          all:
+            - {hidden}
+            - {{match: attack, where: {{actor: $x.actor}}}}
+    """
+    with pytest.raises(ValueError):
+        run(case, rules)
+
+
+def test_derive_may_read_only_names_the_when_binds():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: attack, actor: HTS}]}"
+    with pytest.raises(ValueError):
+        run(case, "{ruleset: r, indicators: [{id: i, when: {match: attack}, derive: {a: $nobody.actor}}]}")
+
+
+def test_count_counts_distinct_facts_and_at_most_holds_when_nothing_matches():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, target: [TAF, TAF]}
+      - {id: a2, type: attack, target: TAF}
+      - {id: a3, type: attack, target: RU}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: exactly-two, when: {count: {match: attack, where: {target: TAF}}, at_least: 2, at_most: 2}}
+      - {id: three-or-more, when: {count: {match: attack, where: {target: TAF}}, at_least: 3}}
+      - {id: none-at-most-zero, when: {count: {match: strike}, at_most: 0}}
+      - {id: zero-at-least-zero, when: {count: {match: strike}, at_least: 0}}
+    """
+    assert statuses(run(case, rules)) == {
+        "exactly-two": "triggered",
+        "three-or-more": "not_triggered",
+        "none-at-most-zero": "triggered",
+        "zero-at-least-zero": "triggered",
+    }
+
+
+def test_derived_attributes_are_missing_when_their_key_is_and_literals_pass():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, actor: HTS}
+      - {id: a2, type: attack}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - id: attacker
+        when: {match: attack, as: atk}
+        derive: {actor: $atk.actor, level: 3, since: 2020-05-01}
+    scenarios:
+      - {id: one-without-actor, when: {indicator: attacker, where: {actor: {exists: false}}}}
+      - {id: hts, when: {indicator: attacker, where: {actor: HTS, level: 3.0, since: '2020-05-01'}}}
+      - {id: unknown-key, when: {indicator: attacker, where: {target: TAF}}}
+    """
+    assert statuses(run(case, rules)) == {
+        "attacker": "triggered",
+        "one-without-actor": "triggered",
+        "hts": "triggered",
+        "unknown-key": "not_triggered",
+    }
+
+
+def test_positive_cycles_reach_a_fixpoint():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: attack}]}"
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: p, when: {any: [{match: attack}, {indicator: q}]}}
+      - {id: q, when: {indicator: p}}
+      - {id: self-only, when: {indicator: self-only}}
+      - {id: chain, when: {all: [{indicator: q}, {indicator: chain}]}}
+    """
+    assert statuses(run(case, rules)) == {
+        "p": "triggered",
+        "q": "triggered",
+        "self-only": "not_triggered",
+        "chain": "not_triggered",
+    }
+
+
+def test_a_cycle_through_not_or_count_is_an_error():
+    case = "{case: c, as_of: 2020-05-29, facts: []}"
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: a, when: {not: {indicator: b}}}
+      - {id: b, when: {all: [{indicator: a}]}}
+    """
+    with pytest.raises(ValueError, match="cycle"):
+        run(case, rules)
+    with pytest.raises(ValueError, match="cycle"):
+        run(case, "{ruleset: r, indicators: [{id: a, when: {not: {indicator: a}}}]}")
+
+
+def test_not_sees_the_complete_result_of_the_lower_stratum():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: t, type: truce}]}"
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: z, when: {match: truce}}
+      - {id: y, when: {indicator: z}}
+      - {id: x, when: {indicator: y}}
+    scenarios:
+      - {id: no-x, when: {not: {indicator: x}}}
+    """
+    assert statuses(run(case, rules))["no-x"] == "not_triggered"
+
+
+def test_near_miss_lists_the_missing_top_level_conditions():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, actor: HTS}
+      - {id: dep, type: deployment, personnel: 100}
+    """
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: close
+        when:
+          all:
+            - {match: attack, where: {actor: HTS}}
+            - {match: deployment, where: {personnel: {gte: 5000}}}
+            - not: {match: truce}
+      - id: far
+        when:
+          all:
+            - {match: strike}
+            - {match: clash}
+      - id: not-an-all
+        when: {any: [{match: strike}, {match: clash}]}
+      - id: one-condition
+        when: {all: [{match: strike}]}
+    """
+    items = run(case, rules)["items"]
+    assert (items["close"]["near_miss"], items["close"]["missing"]) == (True, [1])
+    assert (items["far"]["near_miss"], items["far"]["missing"]) == (False, [])
+    assert items["not-an-all"]["near_miss"] is False
+    assert items["one-condition"]["near_miss"] is False
+
+
+def test_near_miss_a_condition_using_a_name_holds_only_with_its_binder():
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: aligned
+        when:
+          all:
+            - {match: attack, as: atk, where: {target: TAF}}
+            - {match: agreement, where: {parties: {contains: $atk.actor}}}
+            - {match: deployment}
+    """
+    no_attack_on_taf = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: pact, type: agreement, parties: [HTS]}
+      - {id: atk, type: attack, actor: HTS, target: RU}
+      - {id: dep, type: deployment}
+    """
+    # The pact names the actor of some attack, but no attack passes the condition that
+    # binds $atk, so the condition using $atk does not hold either.
+    item = run(no_attack_on_taf, rules)["items"]["aligned"]
+    assert (item["near_miss"], item["missing"]) == (True, [0, 1])
+    nothing = "{case: c, as_of: 2020-05-29, facts: [{id: pact, type: agreement, parties: [HTS]}]}"
+    assert run(nothing, rules)["items"]["aligned"]["near_miss"] is False
+    wrong_pact = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: pact, type: agreement, parties: [TIP]}
+      - {id: atk, type: attack, actor: HTS, target: TAF}
+      - {id: dep, type: deployment}
+    """
+    item = run(wrong_pact, rules)["items"]["aligned"]
+    assert (item["near_miss"], item["missing"]) == (True, [1])
+
+
+def test_missing_describes_the_first_best_world_in_enumeration_order():
+    # Fact ids sort a < b; the first contested key (a.v) varies slowest: the worlds are
+    # (a=red,b=red) (a=red,b=blue) (a=blue,b=red) (a=blue,b=blue); the first two-of-three
+    # world is the second one, where only condition 0 fails.
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: b, type: m, v: {one_of: [red, blue]}}
+      - {id: a, type: m, v: {one_of: [red, blue]}}
+    """
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: never-both
+        when:
+          all:
+            - {match: m, where: {id: a, v: blue}}
+            - {match: m, where: {id: b, v: blue}}
+            - not: {all: [{match: m, where: {id: a, v: blue}}, {match: m, where: {id: b, v: blue}}]}
+    """
+    result = run(case, rules)
+    assert result["worlds"] == 4
+    item = result["items"]["never-both"]
+    assert (item["status"], item["near_miss"], item["missing"]) == ("not_triggered", True, [0])
+
+
+def test_critical_facts_are_those_whose_removal_alone_untriggers():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack}
+      - {id: dep-1, type: deployment}
+      - {id: dep-2, type: deployment}
+      - {id: maybe, type: strike, actor: {one_of: [HTS, TIP]}}
+    """
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: s
+        when: {all: [{match: attack}, {match: deployment}]}
+      - id: contested
+        when: {match: strike, where: {actor: HTS}}
+      - id: absent
+        when: {not: {match: strike}}
+    """
+    result = run(case, rules)
+    assert result["items"]["s"]["critical_facts"] == ["atk"]  # either deployment suffices
+    assert result["items"]["contested"]["critical_facts"] == []  # not triggered in every world
+    assert result["items"]["absent"]["status"] == "not_triggered"
+    assert critical_facts(yaml.safe_load(case), [yaml.safe_load(rules)], "s") == ["atk"]
+
+
+def test_critical_facts_through_negation_two_steps_away():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack}
+      - {id: pact, type: agreement}
+      - {id: truce, type: truce}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: truce-holds, when: {match: truce}}
+      - {id: pact-active, when: {all: [{match: agreement}, {not: {indicator: truce-holds}}]}}
+    scenarios:
+      - {id: s, when: {all: [{match: attack}, {not: {indicator: pact-active}}]}}
+    """
+    result = run(case, rules)
+    assert result["items"]["s"]["critical_facts"] == ["atk", "truce"]
+    assert result["items"]["truce-holds"]["critical_facts"] == ["truce"]
+    assert result["items"]["pact-active"]["status"] == "not_triggered"
+
+
+def test_drop_removes_a_fact_in_every_world():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, actor: {one_of: [HTS, TIP]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: i, when: {match: attack}}]}"
+    result = run(case, rules, drop=frozenset({"atk"}))
+    assert result["worlds"] == 1
+    assert result["items"]["i"]["status"] == "not_triggered"
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "{match: attack, where: {actor: [HTS, TIP]}}",  # a bare list: say in: or contains:
+        "{match: attack, where: {actor: {like: HTS}}}",
+        "{match: attack, where: {day: '2020-02-30'}}",
+        "{match: attack, where: {actor: $x.actor}}",
+    ],
+)
+def test_errors_are_value_errors(when):
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: attack, actor: HTS}]}"
+    with pytest.raises(ValueError):
+        run(case, f"{{ruleset: r, indicators: [{{id: i, when: {when}}}]}}")
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_inputs_evaluate_consistently(data):
+    case, rulesets = data
+    result = evaluate(case, rulesets)
+    assert 1 <= result["worlds"] <= 16
+    assert len(result["items"]) == sum(
+        len(r.get("indicators") or []) + len(r.get("scenarios") or []) for r in rulesets
+    )
+    for item in result["items"].values():
+        n = item["triggered_in"]
+        expected = "triggered" if n == result["worlds"] else "not_triggered" if n == 0 else "contested"
+        assert item["status"] == expected
+        assert item["near_miss"] == bool(item["missing"])
+        if item["near_miss"]:
+            assert item["status"] == "not_triggered"
+        if item["status"] != "triggered":
+            assert item["critical_facts"] == []
+        assert item["critical_facts"] == sorted(set(item["critical_facts"]))
+
+
+@settings(max_examples=75, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(shuffled_inputs())
+def test_order_of_facts_items_and_keys_changes_nothing(pair):
+    (case, rulesets), (case2, rulesets2) = pair
+    assert evaluate(case, rulesets) == evaluate(case2, rulesets2)
