@@ -79,11 +79,12 @@ def run_files(
     rulesets: Sequence[str] = (),
     as_of: Optional[datetime.date] = None,
     max_worlds: int = DEFAULT_MAX_WORLDS,
+    explain_id: Optional[str] = None,
 ) -> RunResult:
     """Run a case file (the bundled case when none) with rulesets given by path or id."""
     case, warnings = load_case(case_path or bundled_case())
     loaded, more = rulesets_for(case, rulesets)
-    result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds)
+    result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id)
     result.warnings = warnings + more
     return result
 

@@ -113,8 +113,9 @@ def cli() -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")
 @click.option("--as-of", type=DateType(), help="Run as of this day instead of the case's as_of.")
 @click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
+@click.option("--explain", "explain_id", metavar="ID", help="Explain one indicator or scenario in full: its condition tree marked holds / does not hold, and every derivation with its facts.")
 @click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
-def run(cases, rulesets, fmt, output, as_of, max_worlds, width) -> None:
+def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, width) -> None:
     """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
 
     \b
@@ -123,6 +124,7 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, width) -> None:
       scenarios run cases/idlib-m4-2020-08.yaml
       scenarios run my-case.yaml -r idlib-m4 -r rulesets/extra.yaml
       scenarios run my-case.yaml --as-of 2020-03-31 --format json -o run.json
+      scenarios run --explain spring-shield-restarts
     """
     from .api import run_files
 
@@ -130,7 +132,7 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, width) -> None:
     problems: list = []
     for case in cases or (None,):
         try:
-            results.append(run_files(case, rulesets, as_of=as_of, max_worlds=max_worlds))
+            results.append(run_files(case, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id))
         except InputError as exc:
             problems.extend(exc.problems)
     if problems:

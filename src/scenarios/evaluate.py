@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 from . import engine, explain, words
+from .errors import InputError, Problem
 from .compile import Program, compile_program, encode, fact_type, item_type, pattern_key
 from .model import All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
 from .result import ItemResult, RunResult
@@ -280,11 +281,17 @@ def evaluate(
     as_of: Optional[datetime.date] = None,
     max_worlds: int = DEFAULT_MAX_WORLDS,
     drop: frozenset = frozenset(),
+    explain_id: Optional[str] = None,
 ) -> RunResult:
     """Run a case against rulesets: statuses, derivations, near misses, evidence,
-    critical facts."""
+    critical facts; with `explain_id`, that item's full explanation too."""
     as_of = as_of or case.as_of
     program = _program(tuple(rulesets), as_of)
+    if explain_id is not None and explain_id not in program.items:
+        from .suggest import did_you_mean
+
+        raise InputError([Problem(explain_id, f"no indicator or scenario of that id in the rulesets{did_you_mean(explain_id, list(program.items))}")])
+    found: dict = {}
     facts, later = in_run(case, as_of, drop)
     cs = choices(facts)
     check_world_count(cs, max_worlds, case.file)
@@ -297,6 +304,10 @@ def evaluate(
         memo: dict = {}
         for iid, item in program.items.items():
             st = states[iid]
+            if iid == explain_id:
+                key = "holds" if run.fired[iid] else "closest"
+                if key not in found:
+                    found[key] = explain.explanation(run, iid, case, w, world_words(cs, world), "")
             if run.fired[iid]:
                 st.triggered_in += 1
                 st.worlds.append(w)
@@ -316,6 +327,8 @@ def evaluate(
                 if 0 < n < len(conds):
                     st.near_miss = True
                 if n > st.best_held:
+                    if iid == explain_id:
+                        found["closest"] = explain.explanation(run, iid, case, w, world_words(cs, world), "")
                     st.best_held = n
                     st.best_missing = sorted(
                         words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None)
@@ -354,7 +367,11 @@ def evaluate(
         )
     order = {"triggered": 0, "contested": 1, "not_triggered": 2}
     results.sort(key=lambda r: (order[r.status], not r.near_miss, r.id))
+    chosen = found.get("holds") or found.get("closest")
+    if chosen is not None:
+        chosen.status = next(r.status for r in results if r.id == explain_id)
     return RunResult(
+        explanation=chosen,
         case=case.id,
         title=case.title,
         as_of=as_of.isoformat(),
@@ -368,6 +385,11 @@ def evaluate(
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
     )
+
+
+def world_words(cs: list, world: tuple) -> list:
+    """A world as the hypotheses it takes: ["convoy-attack.actor = HTS", ...]."""
+    return [f"{c.fact}.{c.key} = {explain.alternative_text(c.alternatives[i].value)}" for c, i in zip(cs, world)]
 
 
 def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, drop: frozenset) -> set:

@@ -11,18 +11,18 @@ from typing import Optional
 
 from . import words
 from .compile import Program
-from .model import RELIABILITY, Case, Count, ItemRef, Match, Not, walk
+from .model import RELIABILITY, All, AnyOf, Case, Count, ItemRef, Match, Not, binds_of, refs_of, walk
 from .result import Derivation as DerivationTree
-from .result import Evidence, Hypothesis, Node
+from .result import ConditionNode, Evidence, Explanation, Hypothesis, Node
 from .values import canonical
 
 LISTED = 5  # derivations or facts listed under one node before "and N more"
 
 
-def explain_item(run, iid: str, case: Case, visiting: set) -> list:
+def explain_item(run, iid: str, case: Case, visiting: set, limit: int = LISTED) -> list:
     """The derivation trees of an item in one world (the first few, deterministic)."""
     fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
-    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:LISTED]]
+    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:limit]]
 
 
 def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
@@ -261,3 +261,53 @@ def cone_facts(run, items: set) -> set:
             if isinstance(c, Match):
                 out.update(run.candidates(c))
     return out
+
+
+# -- --explain -----------------------------------------------------------------------------
+
+MAX_EXPLAINED = 100  # derivations listed by --explain
+
+
+def condition_tree(run, cond, as_of: datetime.date, holds: Optional[bool] = None, bound: frozenset = frozenset()) -> ConditionNode:
+    """A condition and its parts, each marked holds / does not hold in this world."""
+    label = words.condition(cond, as_of) if not isinstance(cond, (All, AnyOf, Not)) else {All: "all of", AnyOf: "any of", Not: "not"}[type(cond)]
+    free = refs_of(cond) - bound
+    if holds is None and not free:
+        holds = run.holds(cond, {})
+    detail = ""
+    if isinstance(cond, Match):
+        n = len(run.candidates(cond))
+        detail = f"{n} fact{'s pass' if n != 1 else ' passes'} the tests on the fact alone"
+    elif isinstance(cond, ItemRef):
+        n = len(run.fired[cond.id])
+        detail = f"derived {n} time{'s' if n != 1 else ''}" if n else "not derived"
+    elif isinstance(cond, Count) and not free:
+        detail = f"{run.count(cond, {})} counted"
+    node = ConditionNode(label, holds, detail)
+    if isinstance(cond, All):
+        conds = list(cond.conditions)
+        inner = bound | frozenset(b for c in conds for b in binds_of(c))
+        for i, c in enumerate(conds):
+            h = run.condition_holds(conds, i) if not (refs_of(c) - inner) else None
+            node.children.append(condition_tree(run, c, as_of, h, inner))
+    elif isinstance(cond, AnyOf):
+        node.children = [condition_tree(run, c, as_of, None, bound) for c in cond.conditions]
+    elif isinstance(cond, Not):
+        node.children = [condition_tree(run, cond.condition, as_of, None, bound)]
+    return node
+
+
+def explanation(run, iid: str, case: Case, world: int, choices: list, status: str) -> Explanation:
+    item = run.program.items[iid]
+    derivations = explain_item(run, iid, case, set(), limit=MAX_EXPLAINED)
+    return Explanation(
+        item=iid,
+        kind=item.kind,
+        title=item.title,
+        status=status,
+        world=world,
+        hypotheses=choices,
+        tree=condition_tree(run, item.when, run.program.as_of, bool(run.fired[iid])),
+        derivations=derivations,
+        evidence=leaf_evidence(derivations, case),
+    )

@@ -80,6 +80,31 @@ class Hypothesis:
 
 
 @dataclass
+class ConditionNode:
+    """A condition of `--explain`'s tree, marked as it stands in one world."""
+
+    label: str
+    holds: Optional[bool]  # None: depends on names bound elsewhere in the tree
+    detail: str = ""
+    children: list = field(default_factory=list)
+
+
+@dataclass
+class Explanation:
+    """Everything about one item in one world: its condition tree and derivations."""
+
+    item: str
+    kind: str
+    title: str
+    status: str
+    world: int  # index of the world described
+    hypotheses: list  # the choices of that world, e.g. "convoy-attack.actor = HTS"
+    tree: ConditionNode
+    derivations: list  # Derivation, every one in that world
+    evidence: list  # Evidence at their leaves
+
+
+@dataclass
 class RunResult:
     case: str
     title: str
@@ -94,6 +119,7 @@ class RunResult:
     indicators: list  # ItemResult
     sources: dict = field(default_factory=dict)  # key -> (name, reliability)
     warnings: list = field(default_factory=list)
+    explanation: Optional[Explanation] = None
 
     def items(self) -> list:
         return self.scenarios + self.indicators

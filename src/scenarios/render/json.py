@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json as _json
 
-from ..result import SCHEMA_VERSION, Derivation, Evidence, ItemResult, Node, RunResult
+from ..result import SCHEMA_VERSION, ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
 
 def evidence(e: Evidence) -> dict:
@@ -64,8 +64,26 @@ def item(r: ItemResult) -> dict:
     }
 
 
-def to_dict(result: RunResult) -> dict:
+def condition(n: ConditionNode) -> dict:
+    return {"condition": n.label, "holds": n.holds, "detail": n.detail, "children": [condition(c) for c in n.children]}
+
+
+def explanation(e: Explanation) -> dict:
     return {
+        "id": e.item,
+        "kind": e.kind,
+        "title": e.title,
+        "status": e.status,
+        "world": e.world,
+        "hypotheses": e.hypotheses,
+        "tree": condition(e.tree),
+        "derivations": [derivation(d) for d in e.derivations],
+        "evidence": [evidence(x) for x in e.evidence],
+    }
+
+
+def to_dict(result: RunResult) -> dict:
+    out = {
         "schema_version": SCHEMA_VERSION,
         "case": result.case,
         "title": result.title,
@@ -90,6 +108,9 @@ def to_dict(result: RunResult) -> dict:
         "scenarios": [item(r) for r in result.scenarios],
         "indicators": [item(r) for r in result.indicators],
     }
+    if result.explanation is not None:
+        out["explanation"] = explanation(result.explanation)
+    return out
 
 
 def render(results: list) -> str:

@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from ..result import Derivation, Evidence, ItemResult, Node, RunResult
+from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -192,6 +192,38 @@ def hypotheses(result: RunResult) -> Optional[RenderableType]:
     return Group(table, matrix)
 
 
+def add_condition(tree: Tree, n: ConditionNode) -> None:
+    mark = {True: ("✓ ", "green"), False: ("✗ ", "red"), None: ("? ", "dim")}[n.holds]
+    label = Text.assemble(mark, user(n.label))
+    if n.detail:
+        label.append(f"  ({n.detail})", style="dim")
+    branch = tree.add(label)
+    for c in n.children:
+        add_condition(branch, c)
+
+
+def explained(e: Explanation) -> Iterable[RenderableType]:
+    word, style = STATUS[e.status]
+    yield Text.assemble(("Explain ", "bold underline"), (word, style), "  ", user(e.title, "bold"), "  ", user(e.item, "dim"))
+    world = "; ".join(e.hypotheses) if e.hypotheses else "the only world"
+    yield Text.assemble(("world described: ", "dim"), user(world))
+    root = Tree(Text("conditions", style="bold"))
+    add_condition(root, e.tree)
+    yield root
+    facts = {x.id: x for x in e.evidence}
+    if not e.derivations:
+        yield Text("no derivation in this world", style="dim")
+    for i, d in enumerate(e.derivations):
+        head = Text(f"derivation {i + 1}", style="bold")
+        if d.bindings:
+            head.append("  " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items()), style="dim")
+        if d.derived:
+            head.append("  derives " + ", ".join(f"{k} = {v}" for k, v in d.derived.items()), style="dim")
+        tree = Tree(head)
+        add_derivation(tree, d, facts)
+        yield tree
+
+
 def report(result: RunResult) -> Iterable[RenderableType]:
     """The renderables of one run's report, in reading order."""
     yield header(result)
@@ -217,5 +249,6 @@ def render(results: list, console: Console) -> None:
     for i, result in enumerate(results):
         if i:
             console.rule()
-        for part in report(result):
+        parts = report(result) if result.explanation is None else [header(result), *explained(result.explanation), Text(LEGEND, style="dim")]
+        for part in parts:
             console.print(part)

@@ -1,0 +1,104 @@
+"""Why, why not and how solid (SPEC 4): evidence grades, weakest links, critical
+facts, near misses and --explain, on small inputs and on the bundled case."""
+
+import json
+
+from click.testing import CliRunner
+
+from helpers import case_of, run
+from scenarios.api import run_files
+from scenarios.cli import cli
+
+SOURCES = "sources: {mod: {name: Turkish MoD, reliability: B}, blog: {name: A blog, reliability: E}, anon: {name: Unknown, reliability: F}}\n"
+
+
+def test_evidence_carries_the_admiralty_grade_and_the_weakest_link():
+    case = case_of(
+        """
+        - {id: a, type: attack, source: mod, credibility: 2}
+        - {id: p, type: pact, source: blog, credibility: 4}
+        - {id: u, type: rumour, source: anon, credibility: 6}
+        """,
+        extra=SOURCES,
+    )
+    rules = "ruleset: t\nscenarios:\n  - id: s\n    when: {all: [{match: attack}, {match: pact}, {match: rumour}]}\n"
+    s = run(case, rules).find("s")
+    assert {e.id: e.grade for e in s.evidence} == {"a": "B2", "p": "E4", "u": "F6"}
+    # F and 6 mean "cannot be judged": never ranked as the weakest
+    assert s.weakest.id == "p"
+
+
+def test_critical_facts_are_those_whose_removal_untriggers():
+    case = case_of(
+        """
+        - {id: a1, type: attack}
+        - {id: a2, type: attack}
+        - {id: d, type: deployment}
+        """
+    )
+    rules = "ruleset: t\nscenarios:\n  - id: s\n    when: {all: [{match: attack}, {match: deployment}]}\n"
+    assert run(case, rules).find("s").critical_facts == ["d"]  # either attack will do
+
+
+def test_a_count_on_its_threshold_makes_every_counted_fact_critical():
+    facts = "\n".join(f"- {{id: a{i}, type: attack}}" for i in range(3))
+    rules = "ruleset: t\nindicators:\n  - id: x\n    when: {count: {match: attack}, at_least: 3}\n"
+    assert run(case_of(facts), rules).find("x").critical_facts == ["a0", "a1", "a2"]
+    rules_two = rules.replace("at_least: 3", "at_least: 2")
+    assert run(case_of(facts), rules_two).find("x").critical_facts == []
+
+
+def test_critical_fact_through_negation_two_steps_away():
+    # removing `truce` makes `no-truce` hold, which un-triggers `calm`
+    case = case_of("- {id: truce, type: agreement}\n- {id: p, type: patrol}")
+    rules = """
+    ruleset: t
+    indicators:
+      - {id: no-truce, when: {not: {match: agreement}}}
+    scenarios:
+      - id: calm
+        when: {all: [{match: patrol}, {not: {indicator: no-truce}}]}
+    """
+    assert run(case, rules).find("calm").critical_facts == ["p", "truce"]
+
+
+def test_near_miss_lists_what_is_missing_and_the_signposts_in_json():
+    result = CliRunner().invoke(cli, ["run", "--format", "json"])
+    data = json.loads(result.stdout)
+    spring = next(s for s in data["scenarios"] if s["id"] == "spring-shield-restarts")
+    assert spring["status"] == "not_triggered" and spring["near_miss"] is True
+    assert spring["missing"] == ["indicator truce-failing is not triggered"]
+    assert spring["signposts"]
+
+
+def test_bundled_case_shows_chain_weakest_link_and_critical_facts():
+    result = run_files()
+    tightened = result.find("m4-security-tightened")
+    assert tightened.status == "triggered"
+    assert tightened.critical_facts == ["convoy-attack", "troop-deployment"]
+    assert tightened.weakest is not None
+    for s in result.scenarios:
+        if s.status == "triggered":
+            assert s.because and s.evidence and s.weakest
+
+
+def test_explain_a_near_miss_shows_the_tree_marked():
+    result = CliRunner().invoke(cli, ["run", "--explain", "spring-shield-restarts", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    e = json.loads(result.stdout)["explanation"]
+    assert e["status"] == "not_triggered" and e["derivations"] == []
+    top = e["tree"]
+    marks = {c["condition"]: c["holds"] for c in top["children"]}
+    assert marks == {"indicator truce-failing": False, "indicator taf-buildup": True}
+
+
+def test_explain_a_contested_item_shows_its_world_and_bindings():
+    result = CliRunner().invoke(cli, ["run", "--explain", "hts-damascus-aligned", "--width", "120"])
+    assert result.exit_code == 0, result.output
+    assert "convoy-attack.actor = HTS" in result.output
+    assert "$atk = convoy-attack" in result.output and "✓" in result.output
+
+
+def test_explain_unknown_id_is_an_error():
+    result = CliRunner().invoke(cli, ["run", "--explain", "spring-shield"])
+    assert result.exit_code == 2 and "did you mean 'spring-shield-restarts'" in result.stderr
