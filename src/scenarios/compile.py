@@ -34,6 +34,7 @@ EQUALITY_JOIN = ("eq", "contains", "in")
 MAX_BODIES = 256
 NEVER = {"ty": "!never"}
 MARKER = "!mk"
+CAP = 1000  # matches handed to one Python callback
 OPEN = "!open"
 
 
@@ -133,6 +134,7 @@ class Program:
     join_keys: dict  # engine type -> sorted attribute keys with j-fields
     referenced: set  # item ids whose derivations enter the engine
     fact_types: set  # case fact types some pattern can match
+    plans: dict = field(default_factory=dict)  # engine type -> EncodingPlan
     definition: dict = field(default_factory=dict)
     name: str = ""
     as_of: Optional[datetime.date] = None
@@ -335,6 +337,7 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
                 key = pattern_key(c, as_of)
                 program.collectors.setdefault(key, len(program.collectors))
                 note_pattern(program, c, key)
+    program.plans = encoding_plans(program)
     program.definition = engine_definition(program)
     digest = hashlib.sha256(json.dumps(program.definition, sort_keys=True, default=str).encode()).hexdigest()
     program.name = "scenarios-" + digest[:24]
@@ -498,8 +501,14 @@ def engine_definition(program: Program) -> dict:
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
     # (measured here): every session starts with a fact that fires this rule.
     rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
+    # Collectors wait for the first marker, asserted once every case fact is in, so
+    # that one callback takes up to `cap` matches instead of one each.
     for key, n in program.collectors.items():
-        rules[f"c{n}"] = {"all": [{"m": _and(alpha_expression(program, key))}], "cap": 1000, "run": ("collect", n)}
+        rules[f"c{n}"] = {
+            "all": [{"mk": {"ty": MARKER}}, {"m": _and(alpha_expression(program, key))}],
+            "cap": CAP,
+            "run": ("collect", n),
+        }
     for iid in program.items:
         stratum = program.strata[iid]
         for j, body in enumerate(program.bodies[iid]):
@@ -510,45 +519,125 @@ def engine_definition(program: Program) -> dict:
                     jf = program.symbols[key] + "j"
                     parts.append({jf: {other: program.symbols[other_key] + "j"}})
                 patterns.append({p.alias: _and(parts)})
-            rules[f"b{len(rules)}"] = {"all": patterns, "run": ("body", iid, j)}
+            rules[f"b{len(rules)}"] = {"all": patterns, "cap": CAP, "run": ("body", iid, j)}
     return rules
 
 
 # -- encoding facts ---------------------------------------------------------------------
 
 
+@dataclass
+class EncodingPlan:
+    """What the engine needs of facts of one type: fields, flags, joins, a screen."""
+
+    fields: list  # (attribute key, field prefix, facets: a string of t e c n s d)
+    regexes: list  # (flag name, attribute key, Regex)
+    window: bool  # whether some pattern has a date window
+    joins: list  # attribute keys split into one engine fact per element
+    screens: Optional[list]  # (key, tokens or None, lo, hi) per pattern; None: no screen
+
+
+def encoding_plans(program: Program) -> dict:
+    facets: dict = {}
+    windows: dict = {}
+    screens: dict = {}
+    for key in program.collectors:
+        need = facets.setdefault(key.ty, {})
+        if key.lo is not None or key.hi is not None:
+            windows[key.ty] = True
+        screen = None
+        for t in key.tests:
+            f = need.setdefault(t.key, set())
+            if t.op in ("eq", "contains", "in"):
+                f.add("t")
+                if screen is None:
+                    screen = (t.key, frozenset(token(x) for x in (t.operand if t.op == "in" else (t.operand,))))
+            elif t.op in ("ne", "not_in"):
+                f.update("tec")
+            elif t.op == "exists":
+                f.add("e")
+            elif t.op in ORDERING and kind(t.operand) != "bool":
+                f.add({"num": "n", "str": "s", "date": "d"}[kind(t.operand)])
+        entry = screens.setdefault(key.ty, [])
+        if entry is not None:
+            if screen is None and key.lo is None and key.hi is None:
+                screens[key.ty] = None
+            else:
+                entry.append((screen[0] if screen else None, screen[1] if screen else None, key.lo, key.hi))
+    plans = {}
+    for ty in set(facets) | set(program.join_keys):
+        need = facets.get(ty, {})
+        joins = program.join_keys.get(ty, [])
+        fields = [(k, program.symbols[k], "".join(sorted(f))) for k, f in sorted(need.items()) if f]
+        regexes = [
+            (f"r{i}", k, r)
+            for i, (k, r) in enumerate(program.regexes)
+            if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if key.ty == ty for t in key.tests)
+        ]
+        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty))
+    return plans
+
+
+def screened_out(plan: EncodingPlan, values: dict, date: Optional[datetime.date]) -> bool:
+    """True when no pattern of the type can match the fact: a cheap, conservative test
+    on one equality and the window of each pattern (the engine does the matching)."""
+    if plan.screens is None:
+        return False
+    day = date.toordinal() if date is not None else None
+    for key, tokens, lo, hi in plan.screens:
+        if lo is not None and (day is None or day < lo):
+            continue
+        if hi is not None and (day is None or day > hi):
+            continue
+        if tokens is None:
+            return False
+        v = values.get(key, MISSING)
+        if v is not MISSING and any(token(x) in tokens for x in elements(v)):
+            return False
+    return True
+
+
 def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> list[dict]:
-    """The engine facts for one fact: one, or one per combination of joined elements."""
+    """The engine facts for one fact: none when no pattern can match it, one, or one per
+    combination of the elements of its joined keys."""
+    plan = program.plans.get(ty)
+    if plan is None or screened_out(plan, values, date):
+        return []
     base: dict[str, Any] = {"ty": ty, "fid": fid}
-    if date is not None:
+    if date is not None and plan.window:
         base["dn"] = date.toordinal()
-    for key, s in program.symbols.items():
+    for key, s, facets in plan.fields:
         v = values.get(key, MISSING)
         if v is MISSING:
             continue
-        items = elements(v)
-        base[s + "e"] = 1
-        base[s + "c"] = len(items)
-        base[s + "t"] = [token(x) for x in items]
-        nums = [x for x in items if kind(x) == "num"]
-        strs = [x for x in items if kind(x) == "str"]
-        days = [x.toordinal() for x in items if kind(x) == "date"]
-        if nums:
-            base[s + "n"] = nums
-        if strs:
-            base[s + "s"] = strs
-        if days:
-            base[s + "d"] = days
-    for i, (key, regex) in enumerate(program.regexes):
+        items = v if isinstance(v, tuple) else (v,)
+        if "t" in facets:
+            base[s + "t"] = [token(x) for x in items]
+        if "e" in facets:
+            base[s + "e"] = 1
+        if "c" in facets:
+            base[s + "c"] = len(items)
+        if "n" in facets:
+            nums = [x for x in items if kind(x) == "num"]
+            if nums:
+                base[s + "n"] = nums
+        if "s" in facets:
+            strs = [x for x in items if kind(x) == "str"]
+            if strs:
+                base[s + "s"] = strs
+        if "d" in facets:
+            days = [x.toordinal() for x in items if kind(x) == "date"]
+            if days:
+                base[s + "d"] = days
+    for flag, key, regex in plan.regexes:
         v = values.get(key, MISSING)
         if v is not MISSING and any(isinstance(x, str) and regex.search(x) for x in elements(v)):
-            base[f"r{i}"] = 1
-    keys = program.join_keys.get(ty)
-    if not keys:
+            base[flag] = 1
+    if not plan.joins:
         base["id"] = fid
         return [base]
     choices = []
-    for key in keys:
+    for key in plan.joins:
         v = values.get(key, MISSING)
         toks = [] if v is MISSING else sorted({token(x) for x in elements(v)})
         choices.append([(key, t) for t in toks] or [None])
