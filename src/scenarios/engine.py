@@ -9,6 +9,8 @@ deleted afterwards. Facts go in one `assert_fact` at a time: ENGINE-NOTES measur
 from __future__ import annotations
 
 import itertools
+import json
+import sys
 import warnings
 from typing import Callable, Iterable, Optional, Protocol
 
@@ -17,11 +19,32 @@ from .errors import EngineError
 # durable-rules calls datetime.utcfromtimestamp on every action (deprecated in 3.12)
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\..*)?$")
 
+
+def _load_shim() -> None:
+    """Define PyEval_CallObject, which durable-rules' C engine calls and Python 3.13 removed.
+
+    setup.py builds the shim (src/scenarios/_shim/) on 3.13 and later only. Loaded with
+    RTLD_GLOBAL, its symbol is there when durable-rules' shared object is loaded next.
+    """
+    import ctypes
+    import importlib.util
+
+    spec = importlib.util.find_spec(f"{__package__}._shim._pyeval")
+    if spec is None or not spec.origin:
+        raise ImportError(
+            "scenarios was installed without the shim that durable-rules needs on Python "
+            f"{sys.version_info.major}.{sys.version_info.minor} (scenarios/_shim was not built)"
+        )
+    ctypes.CDLL(spec.origin, mode=ctypes.RTLD_GLOBAL)
+
+
 try:
+    if sys.version_info >= (3, 13):
+        _load_shim()
     from durable import engine as _durable
-except ImportError as exc:  # a missing or unbuildable C extension
+except Exception as exc:  # no C compiler at install time, a shim that failed, a newer Python
     _durable = None
-    _IMPORT_ERROR = str(exc)
+    _IMPORT_ERROR = " ".join(str(exc).split()) or type(exc).__name__  # one line for the CLI
 else:
     _IMPORT_ERROR = ""
 
@@ -51,8 +74,36 @@ def host():
             f"{_IMPORT_ERROR}. Reinstall with a C compiler available (pip install --force-reinstall durable-rules)."
         )
     if _host is None:
-        _host = _durable.Host()
+        _host = _SynchronousHost()
     return _host
+
+
+def _no_callback(error, result) -> None:
+    """durable-rules wants a completion callback; errors reach the handler instead."""
+
+
+if _durable is not None:
+
+    class _SynchronousHost(_durable.Host):
+        """A host without durable-rules' background threads.
+
+        `Host()` starts a timer thread that picks up pending actions of any session
+        every 0.2 s and runs them beside the caller. Measured here: with `cap`, actions
+        were still pending when `assert_fact` returned, ran on that thread, and
+        crashed against a session being deleted. Here nothing runs in the background:
+        `drain` runs every pending action in the caller's thread.
+        """
+
+        def _run(self) -> None:
+            pass
+
+        def drain(self, name: str) -> None:
+            ruleset = self.get_ruleset(name)
+            while True:
+                started = _durable.durable_rules_engine.start_action(ruleset._handle)
+                if not started:
+                    return
+                ruleset._flush_actions(json.loads(started[0]), {"message": json.loads(started[1])}, started[2], _no_callback)
 
 
 def _opened(c) -> None:
@@ -66,7 +117,7 @@ def _collect_action(collector: int) -> Callable:
             return
         try:
             frames = c.m if isinstance(c.m, list) else [c.m]
-            handler.collect(collector, [f["fid"] for f in frames])
+            handler.collect(collector, [f["m"]["fid"] for f in frames])
         except BaseException as exc:  # surfaced after the assert returns
             handler.error = exc
 
@@ -79,13 +130,14 @@ def _body_action(item: str, body: int, aliases: tuple) -> Callable:
         if handler is None or handler.error is not None:
             return
         try:
-            frame = {a: getattr(c, a)["fid"] for a in aliases}
-            for fact in handler.fire(item, body, frame):
-                try:
-                    c.assert_fact(fact)
-                except BaseException as exc:
-                    if type(exc).__name__ != "MessageNotHandledException":
-                        raise
+            frames = c.m if isinstance(c.m, list) else [{a: getattr(c, a) for a in aliases}]
+            for frame in frames:
+                for fact in handler.fire(item, body, {a: frame[a]["fid"] for a in aliases}):
+                    try:
+                        c.assert_fact(fact)
+                    except BaseException as exc:
+                        if type(exc).__name__ != "MessageNotHandledException":
+                            raise
         except BaseException as exc:
             handler.error = exc
 
@@ -140,6 +192,7 @@ def run_session(name: str, facts: Iterable[dict], strata: int, handler) -> None:
 def _assert(h, name: str, fact: dict, handler) -> None:
     try:
         h.assert_fact(name, fact)
+        h.drain(name)
     except Exception as exc:
         kind = type(exc).__name__
         if kind == "MessageNotHandledException":
