@@ -35,6 +35,9 @@ class DateType(click.ParamType):
 
 
 def fail_input(problems: list) -> None:
+    from .load import locate_in_files
+
+    problems = sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.message))
     for p in problems:
         click.echo(clean_line(str(p)), err=True)
     errors = sum(1 for p in problems if p.severity == "error")
@@ -157,6 +160,38 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, width) -> N
     else:
         console = Console(width=width, highlight=False)
         terminal.render(results, console)
+
+
+@cli.command(name="check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="Problems as file:line:col lines, or as JSON for tools.")
+def check_command(paths, fmt) -> None:
+    """Check cases and rulesets (files or folders) without running them.
+
+    Every problem is printed as file:line:col: error|warning: message. Silent when
+    all is well. Exit 0 when there is no error, 2 when there is one.
+
+    \b
+    Examples:
+      scenarios check cases/ rulesets/
+      scenarios check my-case.yaml --format json
+    """
+    import json as _json
+
+    from .check import check
+
+    problems = check(list(paths))
+    if fmt == "json":
+        data = [
+            {"file": p.file, "line": p.line, "column": p.column, "severity": p.severity, "message": p.message}
+            for p in problems
+        ]
+        click.echo(_json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        for p in problems:
+            click.echo(clean_line(str(p)))
+    if any(p.severity == "error" for p in problems):
+        sys.exit(2)
 
 
 def main() -> None:

@@ -149,7 +149,8 @@ def stratify(items: dict) -> dict:
     edges: dict[str, list[tuple[str, bool]]] = {i: [] for i in items}
     for iid, item in items.items():
         for target, negative in references(item.when, False):
-            edges[iid].append((target, negative))
+            if target in items:  # an unknown id is reported on its own
+                edges[iid].append((target, negative))
     # Tarjan's strongly connected components, iteratively
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -196,13 +197,13 @@ def stratify(items: dict) -> dict:
         for a in comp:
             for b, negative in edges[a]:
                 if negative and b in members:
-                    cycle = cycle_path(edges, b, a, members)
+                    cycle = [a] + (cycle_path(edges, b, a, members) if a != b else [a])
                     item = items[a]
                     problems.append(
                         Problem(
                             item.file,
-                            "a cycle through not/count cannot be evaluated: " + " -> ".join(cycle + [b]),
-                            path=item.path,
+                            f"a cycle through not/count cannot be evaluated: {' -> '.join(cycle)} ('{a}' uses '{b}' under not or count)",
+                            path=item.path + ("id",),
                         )
                     )
                     break
@@ -305,9 +306,12 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
 
                     known = [i for i, it in items.items() if it.kind == c.kind]
                     problems.append(Problem(item.file, f"unknown {c.kind} '{c.id}'{did_you_mean(c.id, known)}", path=c.path + (c.kind,)))
+    try:
+        strata = stratify(items)
+    except InputError as exc:
+        problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
-    strata = stratify(items)
     program = Program(
         items=items,
         strata=strata,

@@ -152,6 +152,22 @@ def locate(text: str, problems: list[Problem]) -> list[Problem]:
     return [p if p.line else _at(p, root) for p in problems]
 
 
+def locate_in_files(problems: list[Problem]) -> list[Problem]:
+    """Problems found after loading (ids, references, cycles) located in their files."""
+    out = []
+    by_file: dict = {}
+    for p in problems:
+        by_file.setdefault(p.file, []).append(p)
+    for file, group in by_file.items():
+        if any(not p.line and p.path for p in group) and os.path.isfile(file):
+            try:
+                group = locate(read_text(file), group)
+            except InputError:
+                pass
+        out.extend(group)
+    return out
+
+
 def _at(problem: Problem, root) -> Problem:
     node = root
     key_node = None

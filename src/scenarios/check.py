@@ -1,0 +1,104 @@
+"""`scenarios check`: every problem of cases and rulesets, without running anything.
+
+The checks are the ones `run` relies on (the same loader and compiler), plus
+warnings about what is written but can never matter.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+from .compile import compile_program
+from .errors import InputError, Problem
+from .load import find_ruleset, locate_in_files, parse_text, read_text, _finish
+from .model import ItemRef, Match, walk
+from .parse import build_case, build_ruleset
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+
+
+def files_in(paths: list) -> tuple[list, list]:
+    """The files to check (folders searched recursively) and problems with the paths."""
+    out, problems = [], []
+    for path in paths:
+        p = Path(path)
+        if p.is_dir():
+            found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.parts))
+            if not found:
+                problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning"))
+            out.extend(found)
+        elif p.exists():
+            out.append(path)
+        else:
+            problems.append(Problem(path, "no such file or folder"))
+    return list(dict.fromkeys(out)), problems
+
+
+def check(paths: list) -> list[Problem]:
+    """Every problem found in the files under `paths`, errors and warnings."""
+    files, problems = files_in(paths)
+    cases, rulesets = [], []
+    for file in files:
+        try:
+            text = read_text(file)
+            data = parse_text(text, file)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        if isinstance(data, dict) and "case" in data:
+            build = build_case
+        elif isinstance(data, dict) and "ruleset" in data:
+            build = build_ruleset
+        else:
+            problems.append(Problem(file, "neither a case (no 'case:') nor a ruleset (no 'ruleset:')", 1, 1))
+            continue
+        try:
+            model, found = _finish(text, *build(data, file), file)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        problems.extend(found)
+        (cases if build is build_case else rulesets).append(model)
+    problems.extend(check_together(cases, rulesets))
+    return sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
+
+
+def check_together(cases: list, rulesets: list) -> list[Problem]:
+    """What only shows across files: ids, references, cycles, unused items, case rulesets."""
+    problems: list = []
+    if rulesets:
+        try:
+            program = compile_program(rulesets, datetime.date.today())
+        except InputError as exc:
+            return exc.problems
+        used = {c.id for item in program.items.values() for c in walk(item.when) if isinstance(c, ItemRef)}
+        for iid, item in program.items.items():
+            if item.kind == "indicator" and iid not in used:
+                problems.append(Problem(item.file, f"indicator '{iid}' is used by no scenario or indicator", severity="warning", path=item.path + ("id",)))
+        if cases:
+            types = {f.type for case in cases for f in case.facts}
+            for iid, item in program.items.items():
+                needed = sorted({c.type for c in walk(item.when) if isinstance(c, Match)} - types)
+                if needed and item.kind == "scenario":
+                    problems.append(
+                        Problem(item.file, f"no case checked has facts of type {', '.join(needed)}, which '{iid}' matches", severity="warning", path=item.path + ("id",))
+                    )
+    known = {rs.id for rs in rulesets}
+    for case in cases:
+        for i, rid in enumerate(case.rulesets):
+            if rid in known:
+                continue
+            try:
+                find_ruleset(rid, case.file)
+            except InputError:
+                problems.append(Problem(case.file, f"ruleset '{rid}' is not among the files checked, in ./rulesets/ or bundled", path=("rulesets", i)))
+    return problems
+
+
+def relative(path: str) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return path
