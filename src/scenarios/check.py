@@ -68,11 +68,13 @@ def check(paths: list) -> list[Problem]:
 def check_together(cases: list, rulesets: list) -> list[Problem]:
     """What only shows across files: ids, references, cycles, unused items, case rulesets."""
     problems: list = []
+    program = None
     if rulesets:
         try:
             program = compile_program(rulesets, datetime.date.today())
         except InputError as exc:
-            return exc.problems
+            problems.extend(exc.problems)
+    if program is not None:
         used = {c.id for item in program.items.values() for c in walk(item.when) if isinstance(c, ItemRef)}
         for iid, item in program.items.items():
             if item.kind == "indicator" and iid not in used:
