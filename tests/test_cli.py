@@ -67,7 +67,7 @@ def test_json_contract(files):
     assert chain["kind"] == "indicator"
     assert chain["derivations"][0]["conditions"][0]["fact"] == "convoy"
     assert press["evidence"]["facts"][0]["grade"] == "D3"
-    assert press["evidence"]["weakest"] == {"fact": "convoy", "grade": "D3"}
+    assert press["evidence"]["weakest"] == {"fact": "convoy", "grade": "D3", "about": None}
 
 
 def test_json_is_byte_identical_across_runs(files):

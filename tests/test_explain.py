@@ -25,7 +25,7 @@ def test_evidence_carries_the_admiralty_grade_and_the_weakest_link():
     s = run(case, rules).find("s")
     assert {e.id: e.grade for e in s.evidence} == {"a": "B2", "p": "E4", "u": "F6"}
     # F and 6 mean "cannot be judged": never ranked as the weakest
-    assert s.weakest.id == "p"
+    assert s.weakest.fact == "p" and s.weakest.grade == "E4" and s.weakest.shaky
 
 
 def test_critical_facts_are_those_whose_removal_untriggers():
@@ -102,3 +102,12 @@ def test_explain_a_contested_item_shows_its_world_and_bindings():
 def test_explain_unknown_id_is_an_error():
     result = CliRunner().invoke(cli, ["run", "--explain", "spring-shield"])
     assert result.exit_code == 2 and "did you mean 'spring-shield-restarts'" in result.stderr
+
+
+def test_weakest_link_of_a_contested_item_may_be_the_hypothesis():
+    result = run_files()
+    press = result.find("press-the-jihadists")
+    assert press.status == "contested"
+    assert press.because_world[0] == "convoy-attack.actor = HTS"
+    # the convoy attack itself is B1, but that HTS did it is only C4
+    assert (press.weakest.fact, press.weakest.grade, press.weakest.about) == ("convoy-attack", "C4", "actor = HTS")

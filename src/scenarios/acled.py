@@ -123,7 +123,7 @@ def read_acled(path: str) -> tuple[list[Event], list[Problem]]:
 
 
 def read_text(path: str) -> str:
-    """The text of the file, without a byte-order mark; InputError when it cannot be read."""
+    """The text of the file; InputError when it is missing, a folder, binary or not UTF-8."""
     p = Path(path)
     if not p.exists():
         raise InputError([Problem(str(path), "no such file")])
@@ -141,7 +141,7 @@ def read_text(path: str) -> str:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError([Problem(str(path), "is not UTF-8 text: save the export as UTF-8 CSV", line, column)]) from None
-    return text[1:] if text.startswith("\ufeff") else text
+    return text
 
 
 def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
@@ -150,7 +150,8 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         text = text[1:]
     if not text.strip():
         raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1)])
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a stray or unclosed quote is an error, not rows silently merged into one
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
     try:
         header = next(reader)
@@ -159,7 +160,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
     except StopIteration:
         raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1)]) from None
     except csv.Error as exc:
-        raise InputError([Problem(file, f"is not CSV: {exc}", reader.line_num or 1, 1)]) from None
+        raise InputError([Problem(file, csv_trouble(exc), 1, 1)]) from None
     header_line = reader.line_num
     columns = read_header(header, file, header_line)
     events: list[Event] = []
@@ -172,7 +173,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(file, f"cannot read the row: {exc}", start, 1))
+            problems.append(Problem(file, csv_trouble(exc), start, 1))
             break
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -192,6 +193,15 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
     if not events:
         raise InputError([Problem(file, "has a header row but no events", header_line, 1)])
     return events, [p for p in problems if p.severity != "error"]
+
+
+def csv_trouble(exc: csv.Error) -> str:
+    """What a CSV syntax error means for the person who saved the file."""
+    if "unexpected end of data" in str(exc):
+        return "a quoted field is never closed: the file ends inside it (a missing '\"'?)"
+    if "expected after" in str(exc):
+        return "bad quoting: a quote inside a quoted field is written twice (\"\"), and a field's closing quote comes before a comma or the end of the line"
+    return f"cannot read the row as CSV: {exc}"
 
 
 def read_header(header: list[str], file: str, line: int) -> dict[str, int]:
@@ -420,7 +430,7 @@ def default_case_id(output: Optional[str]) -> str:
 def default_title(events: Sequence[Event]) -> str:
     countries = sorted({v for e in events for k, v in e.attributes if k == "country"})
     first, last = min(e.date for e in events), max(e.date for e in events)
-    where = f" in {', '.join(countries)}" if countries else ""
+    where = f" in {', '.join(countries)}" if 0 < len(countries) <= 3 else (f" in {len(countries)} countries" if countries else "")
     return f"ACLED events{where}, {first.isoformat()} to {last.isoformat()}"
 
 
@@ -465,8 +475,9 @@ def to_case_yaml(
         for name, key in sorted(keys.items(), key=lambda item: item[1]):
             out.append(f"  {quote(key)}: {{name: {quote(name)}, reliability: {reliability.upper()}}}")
     out.append("facts:")
-    for e in ordered:
-        out.append("")
+    for i, e in enumerate(ordered):
+        if i:
+            out.append("")
         out.append(f"  - id: {quote(e.id)}")
         out.append(f"    type: {quote(e.type)}")
         out.append(f"    date: {e.date.isoformat()}")

@@ -194,5 +194,10 @@ def check_command(paths, fmt) -> None:
         sys.exit(2)
 
 
+from .cli_import import import_  # noqa: E402  (commands defined in their own modules)
+
+cli.add_command(import_)
+
+
 def main() -> None:
     cli()

@@ -12,6 +12,7 @@ from typing import Optional
 
 import click
 
+from .acled import CASE_ID_RE, default_case_id, read_acled, to_case_yaml
 from .errors import InputError, Problem
 from .values import DATE_RE, parse_date
 
@@ -30,19 +31,22 @@ def as_of_day(ctx, param, value):
 
 
 def case_id_option(ctx, param, value):
-    from .acled import CASE_ID_RE
-
     if value is not None and not CASE_ID_RE.match(value):
         raise click.BadParameter(f"'{value}' is not a case id: use lowercase letters, digits and '-'")
     return value
 
 
-def fail(problems: list[Problem]) -> None:
-    """Print the problems (the first MAX_SHOWN of them) and exit 2."""
+def show(problems: list[Problem]) -> None:
+    """Print the first MAX_SHOWN problems, and how many more there are."""
     for p in problems[:MAX_SHOWN]:
         click.echo(str(p), err=True)
     if len(problems) > MAX_SHOWN:
         click.echo(f"... and {len(problems) - MAX_SHOWN} more", err=True)
+
+
+def fail(problems: list[Problem]) -> None:
+    """Print the problems and exit 2."""
+    show(problems)
     errors = sum(1 for p in problems if p.severity == "error")
     if errors > 1:
         click.echo(f"{errors} errors", err=True)
@@ -96,8 +100,8 @@ def import_() -> None:
 @import_.command("acled")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path())
 @click.option("-o", "--output", required=True, metavar="CASE.yaml", type=click.Path(allow_dash=True), help="The case file to write (atomically; '-' for standard output).")
-@click.option("--reliability", type=click.Choice(list("ABCDEF"), case_sensitive=False), default="F", show_default=True, help="Admiralty reliability given to every source (F: cannot be judged).")
-@click.option("--credibility", type=click.IntRange(1, 6), default=6, show_default=True, help="Admiralty credibility given to every fact (6: truth cannot be judged).")
+@click.option("--reliability", type=click.Choice(list("ABCDEF"), case_sensitive=False), metavar="A-F", default="F", show_default=True, help="Admiralty reliability given to every source (F: cannot be judged).")
+@click.option("--credibility", type=click.IntRange(1, 6), metavar="1-6", default=6, show_default=True, help="Admiralty credibility given to every fact (6: truth cannot be judged).")
 @click.option("--case-id", callback=case_id_option, help="The case id (default: from the output file's name).")
 @click.option("--title", help="The case title (default: the countries and dates the events span).")
 @click.option("--as-of", "as_of", callback=as_of_day, metavar="DATE", help="The case's as_of, YYYY-MM-DD (default: the latest event date).")
@@ -117,8 +121,6 @@ def acled(csv_file: str, output: str, reliability: str, credibility: int, case_i
       scenarios import acled export.csv -o cases/m4.yaml --reliability B --credibility 2 \\
           --case-id m4-2020 --title "M4 incidents, 2020" --as-of 2020-08-31
     """
-    from .acled import default_case_id, read_acled, to_case_yaml
-
     try:
         if output != "-" and os.path.exists(output) and os.path.exists(csv_file) and os.path.samefile(output, csv_file):
             raise InputError([Problem(output, "is the ACLED file itself: write the case to another file")])
@@ -131,8 +133,7 @@ def acled(csv_file: str, output: str, reliability: str, credibility: int, case_i
             reliability=reliability.upper(),
             credibility=credibility,
         )
-        for w in warnings[:MAX_SHOWN]:
-            click.echo(str(w), err=True)
+        show(warnings)
         if output == "-":
             click.echo(text, nl=False)
         else:

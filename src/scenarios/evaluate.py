@@ -263,6 +263,7 @@ class ItemState:
     triggered_in: int = 0
     worlds: list = field(default_factory=list)  # indexes of worlds where it holds
     because: Optional[list] = None
+    because_world: int = 0
     derivations: int = 0
     best_held: int = -1
     best_missing: Optional[list] = None
@@ -312,6 +313,7 @@ def evaluate(
                 st.triggered_in += 1
                 st.worlds.append(w)
                 if st.because is None:
+                    st.because_world = w
                     st.because = explain.explain_item(run, iid, case, set())
                     st.derivations = len(run.fired[iid])
                 if st.triggered_in == w + 1:  # triggered in every world so far
@@ -342,7 +344,10 @@ def evaluate(
         st = states[iid]
         status = "triggered" if st.triggered_in == n_worlds else ("contested" if st.triggered_in else "not_triggered")
         because = st.because or []
-        evidence = explain.leaf_evidence(because, case)
+        shown = world_list[st.because_world] if because else ()
+        # the hypotheses evidence rests on matter where the item holds in some worlds only
+        assumed = explain.assumptions(case, cs, shown) if because and 0 < st.triggered_in < len(world_list) else None
+        evidence = explain.leaf_evidence(because, case, assumed)
         near = status == "not_triggered" and st.near_miss
         results.append(
             ItemResult(
@@ -363,6 +368,7 @@ def evaluate(
                 implications=list(item.implications),
                 signposts=list(item.signposts),
                 description=item.description,
+                because_world=world_words(cs, shown) if because and n_worlds > 1 else [],
             )
         )
     order = {"triggered": 0, "contested": 1, "not_triggered": 2}
@@ -370,7 +376,10 @@ def evaluate(
     chosen = found.get("holds") or found.get("closest")
     if chosen is not None:
         chosen.status = next(r.status for r in results if r.id == explain_id)
+    columns, rows = explain.matrix(cs, world_list, {r.id: set(states[r.id].worlds) for r in results if r.kind == "scenario" and r.status != "not_triggered"}) if cs else ([], [])
     return RunResult(
+        matrix_columns=columns,
+        matrix=rows,
         explanation=chosen,
         case=case.id,
         title=case.title,

@@ -7,13 +7,14 @@ comes from the same run as the statuses, never from a second matcher.
 from __future__ import annotations
 
 import datetime
+import itertools
 from typing import Optional
 
 from . import words
 from .compile import Program
 from .model import RELIABILITY, All, AnyOf, Case, Count, ItemRef, Match, Not, binds_of, refs_of, walk
 from .result import Derivation as DerivationTree
-from .result import ConditionNode, Evidence, Explanation, Hypothesis, Node
+from .result import Assumption, ConditionNode, Evidence, Explanation, Hypothesis, Node, Weakest
 from .values import canonical
 
 LISTED = 5  # derivations or facts listed under one node before "and N more"
@@ -55,8 +56,9 @@ def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
     return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
 
 
-def leaf_evidence(trees: list, case: Case) -> list:
-    """The case facts at the leaves of derivation trees, each once, by date then id."""
+def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> list:
+    """The case facts at the leaves of derivation trees, each once, by date then id;
+    `assumed` gives each fact's contested values in the world the trees come from."""
     ids: set = set()
     stack = list(trees)
     while stack:
@@ -83,42 +85,99 @@ def leaf_evidence(trees: list, case: Case) -> list:
                 reliability=src.reliability if src else None,
                 credibility=f.credibility,
                 text=f.text,
+                assumes=tuple((assumed or {}).get(fid, ())),
             )
         )
     return sorted(out, key=lambda e: (e.date or "", e.id))
 
 
-def weakest(evidence: list) -> Optional[Evidence]:
-    """The least solid graded fact: worst reliability, then worst credibility.
+def assumptions(case: Case, cs: list, world: tuple) -> dict:
+    """fact id -> the hypotheses (contested values, with their grades) a world takes."""
+    out: dict = {}
+    for c, i in zip(cs, world):
+        alt = c.alternatives[i]
+        src = case.sources.get(alt.source) if alt.source else None
+        out.setdefault(c.fact, []).append(
+            Assumption(c.key, alternative_text(alt.value), src.name if src else None, src.reliability if src else None, alt.credibility)
+        )
+    return out
 
-    F and 6 mean "cannot be judged": they are not ranked as worst.
-    """
-    graded = [e for e in evidence if (e.reliability or "F") != "F" or (e.credibility or 6) != 6]
+
+def _rank(reliability: Optional[str], credibility: Optional[int]) -> Optional[tuple]:
+    """Worse is larger; None for a grade that cannot be judged at all (F and 6)."""
+    r = RELIABILITY.index(reliability) if reliability and reliability != "F" else -1
+    c = credibility if credibility and credibility != 6 else 0
+    return None if (r, c) == (-1, 0) else (r, c)
+
+
+def shaky(reliability: Optional[str], credibility: Optional[int]) -> bool:
+    """A D/E source or credibility 4-5: evidence an analyst should treat with care."""
+    return (reliability or "") in ("D", "E") or (credibility or 0) in (4, 5)
+
+
+def weakest(evidence: list) -> Optional[Weakest]:
+    """The least solid graded link: worst reliability, then worst credibility, over the
+    facts and the hypotheses they rest on. F and 6 mean "cannot be judged": they are
+    flagged as ungraded elsewhere, never ranked as worst."""
+    links = []
+    for e in evidence:
+        links.append((_rank(e.reliability, e.credibility), e.id, e.grade, None, shaky(e.reliability, e.credibility)))
+        for a in e.assumes:
+            links.append((_rank(a.reliability, a.credibility), e.id, a.grade, f"{a.key} = {a.value}", shaky(a.reliability, a.credibility)))
+    graded = [link for link in links if link[0] is not None]
     if not graded:
         return None
-
-    def rank(e: Evidence):
-        r = RELIABILITY.index(e.reliability) if e.reliability and e.reliability != "F" else -1
-        c = e.credibility if e.credibility and e.credibility != 6 else 0
-        return (r, c, e.id)
-
-    return max(graded, key=rank)
+    rank, fid, grade, about, is_shaky = max(graded, key=lambda link: (link[0], link[1], link[3] or ""))
+    return Weakest(fid, grade, about, is_shaky)
 
 
 def holds_if(cs: list, worlds: list, holding: set) -> list:
-    """The hypotheses a contested item depends on, as simply as they can be said."""
-    out = []
+    """The ways a contested item holds, any one enough, as simply as they can be said:
+    ["convoy-attack.actor = HTS"], ["a.k = x and b.k = y", ...]."""
+    n = len(worlds)
+    every = (1 << n) - 1
+    target = 0
+    for w in holding:
+        target |= 1 << w
+    masks = {}
     for k, c in enumerate(cs):
-        alts = sorted({worlds[w][k] for w in holding})
-        if len(alts) < len(c.alternatives):
-            values = [alternative_text(c.alternatives[a].value) for a in alts]
-            if len(values) == 1:
-                out.append(f"{c.fact}.{c.key} = {values[0]}")
-            else:
-                out.append(f"{c.fact}.{c.key} in [{', '.join(values)}]")
-    if not out:
-        out.append("some combinations of hypotheses only")
-    return out
+        for a in range(len(c.alternatives)):
+            m = 0
+            for w, world in enumerate(worlds):
+                if world[k] == a:
+                    m |= 1 << w
+            masks[(k, a)] = m
+    implicants = []
+    for size in range(1, min(3, len(cs)) + 1):
+        for keys in itertools.combinations(range(len(cs)), size):
+            for alts in itertools.product(*(range(len(cs[k].alternatives)) for k in keys)):
+                term = tuple(zip(keys, alts))
+                if any(set(t) <= set(term) for t, _ in implicants):
+                    continue
+                m = every
+                for pair in term:
+                    m &= masks[pair]
+                if m and m & ~target == 0:
+                    implicants.append((term, m))
+    cover, covered = [], 0
+    while covered != target:
+        best = max(implicants, key=lambda t: bin(t[1] & ~covered).count("1"), default=None)
+        if best is None or not best[1] & ~covered:
+            return [f"in {len(holding)} of {n} worlds, under no simple combination of hypotheses"]
+        cover.append(best[0])
+        covered |= best[1]
+    return sorted(" and ".join(f"{cs[k].fact}.{cs[k].key} = {alternative_text(cs[k].alternatives[a].value)}" for k, a in term) for term in cover)
+
+
+def matrix(cs: list, worlds: list, holding_by_item: dict) -> tuple[list, list]:
+    """An ACH-style matrix: for each item, in how many worlds of each hypothesis it holds."""
+    columns, members = [], []
+    for k, c in enumerate(cs):
+        for a, alt in enumerate(c.alternatives):
+            columns.append((c.fact, f"{c.key} = {alternative_text(alt.value)}"))
+            members.append({w for w, world in enumerate(worlds) if world[k] == a})
+    rows = [(iid, [(len(holding & m), len(m)) for m in members]) for iid, holding in holding_by_item.items()]
+    return columns, rows
 
 
 def alternative_text(value) -> str:

@@ -20,10 +20,40 @@ class Evidence:
     reliability: Optional[str]
     credibility: Optional[int]
     text: Optional[str]
+    assumes: tuple = ()  # Assumption: contested values of this fact in the world shown
 
     @property
     def grade(self) -> str:
-        return f"{self.reliability or '?'}{self.credibility if self.credibility is not None else '?'}"
+        return grade_text(self.reliability, self.credibility)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A competing hypothesis a piece of evidence rests on, with its own grade."""
+
+    key: str
+    value: str
+    source_name: Optional[str]
+    reliability: Optional[str]
+    credibility: Optional[int]
+
+    @property
+    def grade(self) -> str:
+        return grade_text(self.reliability, self.credibility)
+
+
+@dataclass(frozen=True)
+class Weakest:
+    """The least solid link of a verdict: a fact, or a hypothesis about one of its keys."""
+
+    fact: str
+    grade: str
+    about: Optional[str] = None  # e.g. "actor = HTS" when the weak link is a hypothesis
+    shaky: bool = False  # a D/E source or credibility 4-5
+
+
+def grade_text(reliability: Optional[str], credibility: Optional[int]) -> str:
+    return f"{reliability or '?'}{credibility if credibility is not None else '?'}"
 
 
 @dataclass
@@ -58,16 +88,17 @@ class ItemResult:
     status: str  # triggered | contested | not_triggered
     triggered_in: int
     derivations: int  # how many times it was derived, in the first world where it holds
-    holds_if: list  # ["convoy-attack.actor = HTS", ...] for contested items
+    holds_if: list  # ways it holds, any one enough: ["convoy-attack.actor = HTS", ...]
     near_miss: bool
     missing: list  # plain-language lines
     because: list  # Derivation, in the first world where the item holds
     evidence: list  # Evidence, the leaf facts of `because`
-    weakest: Optional[Evidence]
+    weakest: Optional[Weakest]
     critical_facts: list
     implications: list
     signposts: list
     description: Optional[str] = None
+    because_world: list = field(default_factory=list)  # hypotheses of the world `because` shows
 
 
 @dataclass
@@ -120,6 +151,8 @@ class RunResult:
     sources: dict = field(default_factory=dict)  # key -> (name, reliability)
     warnings: list = field(default_factory=list)
     explanation: Optional[Explanation] = None
+    matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
+    matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])
 
     def items(self) -> list:
         return self.scenarios + self.indicators

@@ -16,6 +16,7 @@ def evidence(e: Evidence) -> dict:
         "source_name": e.source_name,
         "grade": e.grade,
         "text": e.text,
+        "assumes": [{"key": a.key, "value": a.value, "source_name": a.source_name, "grade": a.grade} for a in e.assumes],
     }
 
 
@@ -54,9 +55,10 @@ def item(r: ItemResult) -> dict:
         "near_miss": r.near_miss,
         "missing": r.missing,
         "because": [derivation(d) for d in r.because],
+        "because_world": r.because_world,
         "evidence": {
             "facts": [evidence(e) for e in r.evidence],
-            "weakest": None if r.weakest is None else {"fact": r.weakest.id, "grade": r.weakest.grade},
+            "weakest": None if r.weakest is None else {"fact": r.weakest.fact, "grade": r.weakest.grade, "about": r.weakest.about},
         },
         "critical_facts": r.critical_facts,
         "implications": r.implications,
@@ -105,6 +107,10 @@ def to_dict(result: RunResult) -> dict:
             }
             for h in result.hypotheses
         ],
+        "matrix": {
+            "columns": [f"{fact}.{rest}" for fact, rest in result.matrix_columns],
+            "rows": [{"id": iid, "cells": [list(cell) for cell in cells]} for iid, cells in result.matrix],
+        },
         "scenarios": [item(r) for r in result.scenarios],
         "indicators": [item(r) for r in result.indicators],
     }

@@ -58,6 +58,11 @@ def shaky(e: Optional[Evidence]) -> bool:
     return e is not None and ((e.reliability or "") in ("D", "E") or (e.credibility or 0) in (4, 5))
 
 
+def weakest_text(w) -> Text:
+    t = Text(w.grade + (" ⚠" if w.shaky else ""), style="yellow" if w.shaky else "")
+    return t
+
+
 def header(result: RunResult) -> Panel:
     facts = f"{result.facts_in_run} in this run"
     if result.left_out:
@@ -90,7 +95,7 @@ def board(items: list, worlds: int, title: str) -> Table:
         name = Text.assemble(user(r.title), "\n", user(r.id, "dim"))
         weakest = Text("")
         if r.weakest is not None and r.status != "not_triggered":
-            weakest = Text(r.weakest.grade + (" ⚠" if shaky(r.weakest) else ""), style="yellow" if shaky(r.weakest) else "")
+            weakest = weakest_text(r.weakest)
         table.add_row(Text(word, style=style), name, f"{r.triggered_in}/{worlds}", weakest)
     return table
 
@@ -104,6 +109,12 @@ def fact_line(e: Evidence) -> Text:
     t.append_text(user(e.source_name or e.source or "no source", "italic"))
     t.append("  ")
     t.append_text(user(e.id, "dim"))
+    for a in e.assumes:
+        t.append("\n")
+        t.append("assumes ", style="yellow")
+        t.append_text(user(f"{a.key} = {a.value}", "bold"))
+        t.append(f"  {a.grade}  ", style="yellow bold" if a.grade[0] in "DE" or a.grade[1:] in ("4", "5") else "bold")
+        t.append_text(user(a.source_name or "", "italic"))
     if e.text:
         t.append("\n")
         t.append_text(user(e.text))
@@ -142,14 +153,17 @@ def why(r: ItemResult) -> Tree:
     root = Tree(Text.assemble((word, style), "  ", user(r.title, "bold"), "  ", user(r.id, "dim")))
     facts = {e.id: e for e in r.evidence}
     if r.holds_if:
-        root.add(Text.assemble(("holds only if ", "yellow"), user("; ".join(r.holds_if))))
+        root.add(Text.assemble(("holds only if ", "yellow"), user(" — or — ".join(r.holds_if))))
+    if r.because_world and r.status == "contested":
+        root.add(Text.assemble(("shown for the world where ", "dim"), user("; ".join(r.because_world), "dim")))
     for i, d in enumerate(r.because):
         branch = root if len(r.because) == 1 else root.add(Text(f"derivation {i + 1}", style="dim"))
         if d.bindings and len(r.because) > 1:
             branch.label = Text(f"derivation {i + 1}: " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items()), style="dim")
         add_derivation(branch, d, facts)
     if r.weakest is not None:
-        root.add(Text.assemble(("weakest link: ", "bold"), r.weakest.grade, "  ", user(r.weakest.id, "dim")))
+        about = f" ({r.weakest.about})" if r.weakest.about else ""
+        root.add(Text.assemble(("weakest link: ", "bold"), weakest_text(r.weakest), "  ", user(r.weakest.fact + about, "dim")))
     if r.critical_facts:
         root.add(Text.assemble(("critical facts: ", "bold"), user(", ".join(r.critical_facts))))
     for imp in r.implications:
@@ -181,14 +195,16 @@ def hypotheses(result: RunResult) -> Optional[RenderableType]:
             alts.append(f"  {grade}  ")
             alts.append_text(user(name or source or "", "italic"))
         table.add_row(user(f"{h.fact}.{h.key}"), alts)
-    contested = [r for r in result.items() if r.status == "contested"]
-    if not contested:
+    if not result.matrix:
         return table
-    matrix = Table(title="Which hypotheses each contested item needs", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    matrix.add_column("item", ratio=1)
-    matrix.add_column("holds only if", ratio=1)
-    for r in contested:
-        matrix.add_row(Text.assemble(user(r.title), " ", user(r.id, "dim")), user("; ".join(r.holds_if)))
+    matrix = Table(title="Which scenarios each hypothesis leads to", title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    matrix.add_column("hypothesis", ratio=1)
+    matrix.add_column("in every world of it", ratio=1, overflow="fold")
+    matrix.add_column("in some", ratio=1, overflow="fold")
+    for n, (fact, rest) in enumerate(result.matrix_columns):
+        every = [iid for iid, cells in result.matrix if cells[n][0] == cells[n][1]]
+        some = [iid for iid, cells in result.matrix if 0 < cells[n][0] < cells[n][1]]
+        matrix.add_row(user(f"{fact}.{rest}"), user(", ".join(every) or "—"), user(", ".join(some) or "—", "yellow"))
     return Group(table, matrix)
 
 
