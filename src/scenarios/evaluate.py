@@ -18,7 +18,7 @@ from .compile import Program, compile_program, encode, fact_type, item_type, pat
 from .model import All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
 from .result import ItemResult, RunResult
 from .values import MISSING, elements, passes_ref, token
-from .worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds, views
+from .worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds, views, visible
 
 
 
@@ -248,11 +248,19 @@ def absent(fact) -> bool:
     return alts is not None and all(a.value is False for a in alts)
 
 
-def run_world(program: Program, facts: list, values: dict) -> WorldRun:
+def run_world(program: Program, facts: list, values: dict, encoded: Optional[dict] = None) -> WorldRun:
+    """One world in one engine session. `encoded` keeps the engine facts of uncontested
+    facts from one world to the next."""
     run = WorldRun(program, values)
     engine_facts = []
     for f in facts:
-        if f.id in values and f.type in program.fact_types:
+        if f.id not in values or f.type not in program.fact_types:
+            continue
+        if encoded is not None and not f.contested:
+            if f.id not in encoded:
+                encoded[f.id] = encode(program, fact_type(f.type), f.id, values[f.id], f.date)
+            engine_facts.extend(encoded[f.id])
+        else:
             engine_facts.extend(encode(program, fact_type(f.type), f.id, values[f.id], f.date))
     engine.run_session(program.name, engine_facts, program.stratum_count, run)
     return run
@@ -300,8 +308,10 @@ def evaluate(
     cones = {iid: explain.cone(program, iid) for iid in program.items}
     exact = {iid: explain.monotone(program, cones[iid]) for iid in program.items}
     world_list = list(enumerate_worlds(cs))
+    base: dict = visible(facts)
+    encoded: dict = {}
     for w, world in enumerate(world_list):
-        run = run_world(program, facts, views(facts, cs, world))
+        run = run_world(program, facts, views(facts, cs, world, base), encoded)
         memo: dict = {}
         for iid, item in program.items.items():
             st = states[iid]
@@ -406,8 +416,10 @@ def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, dro
     facts, _ = in_run(case, as_of, drop)
     cs = choices(facts)
     holding = set(program.items)
+    base: dict = visible(facts)
+    encoded: dict = {}
     for world in enumerate_worlds(cs):
-        run = run_world(program, facts, views(facts, cs, world))
+        run = run_world(program, facts, views(facts, cs, world, base), encoded)
         holding = {iid for iid in holding if run.fired[iid]}
         if not holding:
             break

@@ -57,7 +57,7 @@ class Fact:
     path: tuple = ()
 
     def visible(self) -> dict:
-        """The keys `where` sees on this fact (contested ones excluded)."""
+        """The keys `where` sees on this fact (contested ones excluded): a new dict."""
         out = dict(self.attributes)
         out["id"] = self.id
         for key in ("date", "source", "credibility", "text"):

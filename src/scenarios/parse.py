@@ -44,6 +44,7 @@ REF_RE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)$", re.S)
 WITHIN_RE = re.compile(r"^([0-9]+)\s*([dwmy])$")
 MAX_PATTERN = 256
 
+RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
 CASE_KEYS = ("case", "title", "as_of", "rulesets", "sources", "facts")
 SOURCE_KEYS = ("name", "reliability")
 RULESET_KEYS = ("ruleset", "title", "description", "indicators", "scenarios")
@@ -340,6 +341,12 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict) -> Optional[Fact
     attributes: dict = {}
     contested: dict = {}
     for raw_key, raw in m.items():
+        # the common case first: a text key with a plain text, whole-number or boolean value
+        kind_ = type(raw)
+        if type(raw_key) is str and raw_key not in RESERVED_AND_PRESENT:
+            if (kind_ is str and len(raw) != 10) or kind_ is int or kind_ is bool:
+                attributes[raw_key] = raw
+                continue
         key = as_key(raw_key)
         if key is None:
             b.error(path + (raw_key,), f"an attribute name must be text, not {describe(raw_key)}")

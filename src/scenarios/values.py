@@ -43,6 +43,8 @@ def kind(value: Scalar) -> str:
 
 def token(value: Scalar) -> str:
     """A string equal for two scalars exactly when SPEC 3.1 calls them equal."""
+    if type(value) is str:
+        return "s" + value
     k = kind(value)
     if k == "bool":
         return "b1" if value else "b0"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import Optional
 from typing import Iterator
 
 from .errors import InputError, Problem
@@ -52,13 +53,20 @@ def enumerate_worlds(cs: list[Choice]) -> Iterator[tuple]:
     return itertools.product(*(range(len(c.alternatives)) for c in cs))
 
 
-def views(facts, cs: list[Choice], world: tuple) -> dict:
-    """fact id -> the values `where` sees on it in this world; absent facts left out."""
+def views(facts, cs: list[Choice], world: tuple, base: Optional[dict] = None) -> dict:
+    """fact id -> the values `where` sees on it in this world; absent facts left out.
+
+    `base` (from `visible`) saves rebuilding the values of uncontested facts in each
+    world; they are shared, and nobody writes to them.
+    """
     chosen: dict = {}
     for c, i in zip(cs, world):
         chosen[(c.fact, c.key)] = c.alternatives[i].value
     out = {}
     for fact in facts:
+        if not fact.contested:
+            out[fact.id] = base[fact.id] if base is not None else fact.visible()
+            continue
         values = fact.visible()
         absent = False
         for key, alts in fact.contested.items():
@@ -72,6 +80,11 @@ def views(facts, cs: list[Choice], world: tuple) -> dict:
         if not absent:
             out[fact.id] = values
     return out
+
+
+def visible(facts) -> dict:
+    """fact id -> the values `where` sees on an uncontested fact, in every world."""
+    return {f.id: f.visible() for f in facts if not f.contested}
 
 
 def get(values: dict, key: str):
