@@ -195,8 +195,10 @@ def check_command(paths, fmt) -> None:
 
 
 from .cli_import import import_  # noqa: E402  (commands defined in their own modules)
+from .cli_schema import schema  # noqa: E402
 
 cli.add_command(import_)
+cli.add_command(schema)
 
 
 def main() -> None:

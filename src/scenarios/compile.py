@@ -505,6 +505,9 @@ def engine_definition(program: Program) -> dict:
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
     # (measured here): every session starts with a fact that fires this rule.
     rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
+    # Every fact is "handled" by this rule, which never fires (nothing asserts its
+    # first pattern): a fact no pattern matches cannot abort a batch.
+    rules["sink"] = {"all": [{"never": {"ty": "!never"}}, {"m": {"$ex": {"fid": 1}}}], "run": ("open",)}
     # Collectors wait for the first marker, asserted once every case fact is in, so
     # that one callback takes up to `cap` matches instead of one each.
     for key, n in program.collectors.items():

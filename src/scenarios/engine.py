@@ -63,6 +63,7 @@ _host = None
 _registered: set = set()
 _handlers: dict = {}
 _sessions = itertools.count(1)
+BATCH = 100  # case facts asserted in one call
 
 
 def host():
@@ -176,9 +177,15 @@ def run_session(name: str, facts: Iterable[dict], strata: int, handler) -> None:
     _handlers[sid] = handler
     try:
         _assert(h, name, {"sid": sid, "id": "!open", "ty": "!open"}, handler)
+        batch: list = []
         for fact in facts:
             fact["sid"] = sid
-            _assert(h, name, fact, handler)
+            batch.append(fact)
+            if len(batch) == BATCH:
+                _assert_batch(h, name, batch, handler)
+                batch = []
+        if batch:
+            _assert_batch(h, name, batch, handler)
         for level in range(strata):
             _assert(h, name, {"sid": sid, "id": f"!mk{level}", "ty": "!mk", "mk": level}, handler)
     finally:
@@ -189,6 +196,20 @@ def run_session(name: str, facts: Iterable[dict], strata: int, handler) -> None:
             pass
 
 
+def _assert_batch(h, name: str, facts: list, handler) -> None:
+    """Case facts in one call. Safe here, unlike the batches ENGINE-NOTES saw losing
+    firings: no rule can fire before the first stratum marker, and a sink pattern
+    takes every fact, so no fact aborts a batch as "not handled". The 100,000-fact
+    test, whose expected results are computed without the engine, proves it."""
+    try:
+        h.assert_facts(name, facts)
+        h.drain(name)
+    except Exception as exc:
+        raise EngineError(f"the rules engine failed on a batch of facts: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if handler.error is not None:
+        raise handler.error
+
+
 def _assert(h, name: str, fact: dict, handler) -> None:
     try:
         h.assert_fact(name, fact)
@@ -197,6 +218,6 @@ def _assert(h, name: str, fact: dict, handler) -> None:
         kind = type(exc).__name__
         if kind == "MessageNotHandledException":
             return  # no pattern of any rule matches this fact
-        raise EngineError(f"the rules engine failed on a fact: {kind}: {exc}") from None
+        raise EngineError(f"the rules engine failed on a fact: {kind}: {str(exc)[:200]}") from None
     if handler.error is not None:
         raise handler.error

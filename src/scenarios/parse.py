@@ -38,10 +38,10 @@ from .model import (
 )
 from .values import DATE_RE, OPERATORS, parse_date
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
-REF_RE = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)$", re.S)
-WITHIN_RE = re.compile(r"^([0-9]+)\s*([dwmy])$")
+ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
+REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)\Z", re.S)
+WITHIN_RE = re.compile(r"([0-9]+)\s*([dwmy])\Z")
 MAX_PATTERN = 256
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
@@ -275,7 +275,7 @@ def build_sources(b: Builder, data: Any) -> dict:
 def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value) or not 1 <= value <= 6:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or not 1 <= value <= 6:
         b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}")
         return None
     return int(value)

@@ -18,7 +18,7 @@ Value = Union[Scalar, tuple]
 
 MISSING = object()
 
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "matches", "exists")
 ORDERING = ("gt", "gte", "lt", "lte")
