@@ -505,21 +505,23 @@ def engine_definition(program: Program) -> dict:
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
     # (measured here): every session starts with a fact that fires this rule.
     rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
-    # Every fact is "handled" by this rule, which never fires (nothing asserts its
-    # first pattern): a fact no pattern matches cannot abort a batch.
-    rules["sink"] = {"all": [{"never": {"ty": "!never"}}, {"m": {"$ex": {"fid": 1}}}], "run": ("open",)}
-    # Collectors wait for the first marker, asserted once every case fact is in, so
-    # that one callback takes up to `cap` matches instead of one each.
+    # Every fact is "handled" by this rule, which never fires (nothing matches its
+    # second pattern), so that no fact aborts a batch. Its join is an equality, so
+    # durable-rules spreads the facts over its hash index (a join without one keeps
+    # them in one chain and grows quadratically: measured here).
+    rules["sink"] = {
+        "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [{"ty": "!never"}, {"fid": {"m": "fid"}}]}}],
+        "run": ("open",),
+    }
     for key, n in program.collectors.items():
-        rules[f"c{n}"] = {
-            "all": [{"mk": {"ty": MARKER}}, {"m": _and(alpha_expression(program, key))}],
-            "cap": CAP,
-            "run": ("collect", n),
-        }
+        rules[f"c{n}"] = {"all": [{"m": _and(alpha_expression(program, key))}], "cap": CAP, "run": ("collect", n)}
     for iid in program.items:
         stratum = program.strata[iid]
         for j, body in enumerate(program.bodies[iid]):
-            patterns = [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
+            # a body fires as soon as its facts are there (its guards wait for their
+            # stratum, see evaluate.WorldRun.release); one with no pattern fires on
+            # its stratum's marker
+            patterns = [] if body.patterns else [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
             for p in body.patterns:
                 parts = alpha_expression(program, p.key)
                 for key, other, other_key in p.joins:
@@ -585,12 +587,12 @@ def encoding_plans(program: Program) -> dict:
     return plans
 
 
-def screened_out(plan: EncodingPlan, values: dict, date: Optional[datetime.date]) -> bool:
+def screened_out(plan: EncodingPlan, tokens_of: dict, day: Optional[int]) -> bool:
     """True when no pattern of the type can match the fact: a cheap, conservative test
-    on one equality and the window of each pattern (the engine does the matching)."""
+    on one equality and the window of each pattern (the engine does the matching).
+    `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
     if plan.screens is None:
         return False
-    day = date.toordinal() if date is not None else None
     for key, tokens, lo, hi in plan.screens:
         if lo is not None and (day is None or day < lo):
             continue
@@ -598,8 +600,8 @@ def screened_out(plan: EncodingPlan, values: dict, date: Optional[datetime.date]
             continue
         if tokens is None:
             return False
-        v = values.get(key, MISSING)
-        if v is not MISSING and any(token(x) in tokens for x in elements(v)):
+        toks = tokens_of.get(key)
+        if toks and not tokens.isdisjoint(toks):
             return False
     return True
 
@@ -608,18 +610,33 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
     """The engine facts for one fact: none when no pattern can match it, one, or one per
     combination of the elements of its joined keys."""
     plan = program.plans.get(ty)
-    if plan is None or screened_out(plan, values, date):
+    if plan is None:
+        return []
+    day = date.toordinal() if date is not None else None
+    tokens_of: dict = {}
+    for key, s, facets in plan.fields:
+        if "t" in facets:
+            v = values.get(key, MISSING)
+            if v is not MISSING:
+                if type(v) is str:
+                    tokens_of[key] = ["s" + v]
+                else:
+                    tokens_of[key] = [token(x) for x in (v if isinstance(v, tuple) else (v,))]
+    if screened_out(plan, tokens_of, day):
         return []
     base: dict[str, Any] = {"ty": ty, "fid": fid}
-    if date is not None and plan.window:
-        base["dn"] = date.toordinal()
+    if day is not None and plan.window:
+        base["dn"] = day
     for key, s, facets in plan.fields:
         v = values.get(key, MISSING)
         if v is MISSING:
             continue
+        if facets == "t":  # the common case: equality tests only
+            base[s + "t"] = tokens_of[key]
+            continue
         items = v if isinstance(v, tuple) else (v,)
         if "t" in facets:
-            base[s + "t"] = [token(x) for x in items]
+            base[s + "t"] = tokens_of[key]
         if "e" in facets:
             base[s + "e"] = 1
         if "c" in facets:

@@ -54,6 +54,7 @@ class WorldRun:
         self.groups: dict[str, Group] = {}
         self.group_of: dict[tuple, str] = {}
         self.seen: set = set()
+        self.pending: dict = {}  # stratum -> firings whose guards wait for it
         self.error: Optional[BaseException] = None
         self._index: dict = {}
 
@@ -78,10 +79,24 @@ class WorldRun:
         identity = (iid, body.index, facts)
         if identity in self.seen:
             return []
-        for g in body.guards:
-            if not self.holds(g, env):
-                return []
         self.seen.add(identity)
+        if body.guards:
+            # not/count must see complete lower strata: checked when the stratum is released
+            self.pending.setdefault(self.program.strata[iid], []).append((iid, body, facts, env))
+            return []
+        return self.derive(iid, body, facts, env)
+
+    def release(self, level: int) -> list:
+        """Check the guards of the firings waiting at a stratum, now that every lower
+        stratum is complete; the engine facts of what they derive."""
+        out: list = []
+        for iid, body, facts, env in self.pending.pop(level, []):
+            if all(self.holds(g, env) for g in body.guards):
+                out.extend(self.derive(iid, body, facts, env))
+        return out
+
+    def derive(self, iid: str, body, facts: tuple, env: dict) -> list:
+        """Record a derivation; the engine facts of a new derived fact, if any."""
         item = self.program.items[iid]
         derived = {}
         for key, value in item.derive:
