@@ -176,3 +176,18 @@ def test_too_many_worlds_is_refused_with_the_facts_that_multiply_them(files):
     (files / "worlds.yaml").write_text(f"case: w\nas_of: 2020-01-01\nfacts:\n{facts}\n")
     result = invoke("run", str(files / "worlds.yaml"), "-r", str(files / "rules.yaml"))
     assert result.exit_code == 2 and "8192 worlds" in result.stderr and "f0.k" in result.stderr
+
+
+def test_fail_on_exits_1_when_met(files):
+    args = ["run", str(files / "case.yaml"), "-r", str(files / "rules.yaml"), "--format", "json"]
+    assert invoke(*args, "--fail-on", "triggered").exit_code == 1
+    assert invoke(*args, "--fail-on", "contested").exit_code == 0
+    assert invoke(*args, "--fail-on", "near-miss", "--fail-on", "triggered").exit_code == 1
+
+
+def test_jobs_give_the_same_bytes_as_a_plain_run():
+    plain = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json")
+    parallel = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json", "--jobs", "2")
+    assert plain.exit_code == parallel.exit_code == 0
+    assert plain.stdout == parallel.stdout
+    assert [r["case"] for r in json.loads(plain.stdout)] == ["idlib-m4-2020-05", "idlib-m4-2020-08"]

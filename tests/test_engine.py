@@ -502,3 +502,38 @@ def test_condition_using_a_name_holds_only_with_its_binder():
     rules = one_indicator("all:\n  - {match: group, as: grp}\n  - {match: attack, where: {actor: $grp.name}}")
     x = run(case, rules).find("x")
     assert x.near_miss and len(x.missing) == 1 and x.missing[0].startswith("no attack")
+
+
+def test_a_fact_may_share_its_id_with_an_indicator():
+    # derived facts live beside case facts in one session: their ids must never clash
+    case = case_of("- {id: escalation, type: attack}")
+    rules = """
+    ruleset: t
+    indicators:
+      - {id: escalation, when: {match: attack}}
+    scenarios:
+      - {id: s, when: {indicator: escalation}}
+    """
+    assert statuses(run(case, rules)) == {"escalation": "triggered", "s": "triggered"}
+
+
+def test_a_join_holds_beside_an_or_shaped_test():
+    # durable-rules drops a join test that follows an $or in a pattern; not_in with
+    # several values compiles to one, so the order of tests in a pattern matters
+    case = case_of(
+        """
+        - {id: g, type: group, name: HTS}
+        - {id: a1, type: attack, actor: TIP, target: TAF}
+        """
+    )
+    rules = one_indicator(
+        "all:\n  - {match: group, as: grp}\n  - {match: attack, where: {actor: $grp.name, target: {not_in: [RU, SAA]}}}"
+    )
+    assert status(run(case, rules), "x") == "not_triggered"
+
+
+def test_many_conditions_on_one_fact_type():
+    # each of six conditions may be met by the same fact
+    conditions = "\n".join(f"  - {{match: attack, where: {{k{i}: {i}}}}}" for i in range(6))
+    fact = "- {id: a, type: attack, " + ", ".join(f"k{i}: {i}" for i in range(6)) + "}"
+    assert status(run(case_of(fact), one_indicator("all:\n" + conditions)), "x") == "triggered"

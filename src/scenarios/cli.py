@@ -117,8 +117,10 @@ def cli() -> None:
 @click.option("--as-of", type=DateType(), help="Run as of this day instead of the case's as_of.")
 @click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
 @click.option("--explain", "explain_id", metavar="ID", help="Explain one indicator or scenario in full: its condition tree marked holds / does not hold, and every derivation with its facts.")
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["triggered", "contested", "near-miss"]), help="Exit 1 when some scenario is triggered / contested / a near miss (repeatable), for scheduled monitoring.")
 @click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
-def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, width) -> None:
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Run several cases in this many parallel processes.")
+def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, width, jobs) -> None:
     """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
 
     \b
@@ -128,21 +130,59 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, width) -> N
       scenarios run my-case.yaml -r idlib-m4 -r rulesets/extra.yaml
       scenarios run my-case.yaml --as-of 2020-03-31 --format json -o run.json
       scenarios run --explain spring-shield-restarts
+      scenarios run my-case.yaml --fail-on triggered --format json -o latest.json
+      scenarios run cases/*.yaml --jobs 2
     """
-    from .api import run_files
+    from .batch import run_cases
 
-    results = []
-    problems: list = []
-    for case in cases or (None,):
-        try:
-            results.append(run_files(case, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id))
-        except InputError as exc:
-            problems.extend(exc.problems)
+    todo = list(cases) or [None]
+    with progress_bar(len(todo)) as advance:
+        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance)
     if problems:
         fail_input(problems)
     for r in results:
         for w in r.warnings:
             click.echo(clean_line(str(w)), err=True)
+    report(results, fmt, output, width)
+    if fail_on and any(met(r, fail_on) for r in results):
+        sys.exit(1)
+
+
+class progress_bar:
+    """A progress bar on standard error for runs of several cases, when it is a terminal."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.progress = None
+
+    def __enter__(self):
+        if self.total > 1 and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            from rich.console import Console
+
+            self.progress = Progress(console=Console(stderr=True), transient=True)
+            self.progress.start()
+            task = self.progress.add_task("cases", total=self.total)
+            return lambda n: self.progress.advance(task, n)
+        return lambda n: None
+
+    def __exit__(self, *exc):
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def met(result, conditions) -> bool:
+    """Whether a --fail-on condition holds for some scenario of a run."""
+    for s in result.scenarios:
+        if ("triggered" in conditions and s.status == "triggered") or ("contested" in conditions and s.status == "contested"):
+            return True
+        if "near-miss" in conditions and s.near_miss:
+            return True
+    return False
+
+
+def report(results: list, fmt: str, output: Optional[str], width: Optional[int]) -> None:
     if fmt == "json":
         from .render import json as json_render
 

@@ -107,6 +107,7 @@ class Pattern:
     sources: tuple  # the Match/ItemRef conditions it stands for (several when merged)
     joins: list = field(default_factory=list)  # (key, other alias, other key), tested in the engine
     post: list = field(default_factory=list)  # Test with a Ref operand, tested in Python
+    copy: int = 0  # which copy of its facts it takes
 
 
 @dataclass
@@ -135,6 +136,7 @@ class Program:
     referenced: set  # item ids whose derivations enter the engine
     fact_types: set  # case fact types some pattern can match
     plans: dict = field(default_factory=dict)  # engine type -> EncodingPlan
+    copies: dict = field(default_factory=dict)  # engine type -> copies of each fact (default 1)
     definition: dict = field(default_factory=dict)
     name: str = ""
     as_of: Optional[datetime.date] = None
@@ -367,45 +369,27 @@ def symbol(program: Program, key: str) -> str:
 
 
 def compile_body(program: Program, iid: str, index: int, literals: list) -> list:
-    """The engine bodies of one conjunction: one per way its conditions may share facts."""
+    """The engine body of one conjunction (a list, for the caller's convenience)."""
     positives = [c for c in literals if isinstance(c, (Match, ItemRef))]
     guards = [c for c in literals if isinstance(c, (Not, Count))]
-    as_of = program.as_of
-    keys = [pattern_key(c, as_of) for c in positives]
+    keys = [pattern_key(c, program.as_of) for c in positives]
+    for c, k in zip(positives, keys):
+        note_pattern(program, c, k)
+    return [build_body(program, iid, index, positives, keys, guards)]
+
+
+def build_body(program: Program, iid: str, index: int, positives: list, keys: list, guards: list) -> Body:
     # One fact may satisfy two conditions of an all, but durable-rules never binds one
-    # fact to two patterns of a rule: conditions that may share a fact are merged into
-    # one pattern in the alternative bodies built here.
-    blocks = merge_blocks(positives, keys)
-    if len(blocks) > MAX_BODIES:
-        raise OverflowError
-    return [build_body(program, iid, index, positives, keys, b, guards) for b in blocks]
-
-
-def merge_blocks(positives: list, keys: list) -> list:
-    """Every partition of the positives into blocks of the same engine type."""
-    by_type: dict[str, list[int]] = {}
-    for i, k in enumerate(keys):
-        by_type.setdefault(k.ty, []).append(i)
-    per_type = [list(set_partitions(idx)) for idx in by_type.values()]
-    out = []
-    for combo in itertools.product(*per_type):
-        out.append([block for part in combo for block in part])
-    return out
-
-
-def set_partitions(seq: list) -> Iterator[list]:
-    if not seq:
-        yield []
-        return
-    first, rest = seq[0], seq[1:]
-    for part in set_partitions(rest):
-        yield [[first]] + part
-        for i in range(len(part)):
-            yield part[:i] + [[first] + part[i]] + part[i + 1 :]
-
-
-def build_body(program: Program, iid: str, index: int, positives: list, keys: list, blocks: list, guards: list) -> Body:
-    blocks = sorted((sorted(b) for b in blocks), key=lambda b: b[0])
+    # engine fact to two patterns of a rule: the n-th pattern of a type in a body
+    # takes the n-th copy of each fact of that type (see `encode`).
+    seen: dict = {}
+    copy_of = []
+    for k in keys:
+        copy_of.append(seen.get(k.ty, 0))
+        seen[k.ty] = copy_of[-1] + 1
+    for ty, n in seen.items():
+        program.copies[ty] = max(program.copies.get(ty, 1), n)
+    blocks = [[i] for i in range(len(positives))]
     alias_of: dict[int, str] = {}
     patterns: list[Pattern] = []
     for n, block in enumerate(blocks):
@@ -416,7 +400,7 @@ def build_body(program: Program, iid: str, index: int, positives: list, keys: li
         lo = max((keys[i].lo for i in block if keys[i].lo is not None), default=None)
         hi = min((keys[i].hi for i in block if keys[i].hi is not None), default=None)
         pkey = PatternKey(keys[block[0]].ty, tests, lo, hi)
-        patterns.append(Pattern(alias, pkey, tuple(positives[i] for i in block)))
+        patterns.append(Pattern(alias, pkey, tuple(positives[i] for i in block), copy=copy_of[block[0]]))
     names = {c.binds: alias_of[i] for i, c in enumerate(positives) if c.binds}
     position = {p.alias: n for n, p in enumerate(patterns)}
     for i, c in enumerate(positives):
@@ -462,18 +446,20 @@ def test_expression(program: Program, t: Test) -> dict:
         return {f"r{program.regexes.index((t.key, v))}": 1}
     if op in ("eq", "contains"):
         return {"$iany": {tokens: {"$i": token(v)}}}
+    # A composite test inside $iany/$iall makes durable-rules 2.0.28 refuse the ruleset
+    # now and then (error 102: it reads an uninitialised field, measured here), so
+    # `in` is an $or of $iany and `not_in` an $and of $iall, one value each.
     if op == "in":
         if not v:
             return NEVER
-        alts = [{"$i": token(x)} for x in v]
-        return {"$iany": {tokens: alts[0] if len(alts) == 1 else {"$or": alts}}}
+        alts = [{"$iany": {tokens: {"$i": t}}} for t in dict.fromkeys(token(x) for x in v)]
+        return alts[0] if len(alts) == 1 else {"$or": alts}
     if op in ("ne", "not_in"):
-        values = (v,) if op == "ne" else v
+        values = tuple(dict.fromkeys(token(x) for x in ((v,) if op == "ne" else v)))
         if not values:
             return {exists: 1}
-        checks = [{"$neq": {"$i": token(x)}} for x in values]
-        inner = checks[0] if len(checks) == 1 else {"$and": checks}
-        return {"$and": [{exists: 1}, {"$or": [{count: 0}, {"$iall": {tokens: inner}}]}]}
+        checks = [{"$iall": {tokens: {"$neq": {"$i": t}}}} for t in values]
+        return {"$and": [{exists: 1}, {"$or": [{count: 0}, _and(checks)]}]}
     if op in ORDERING:
         k = kind(v)
         if k == "bool":
@@ -514,7 +500,10 @@ def engine_definition(program: Program) -> dict:
         "run": ("open",),
     }
     for key, n in program.collectors.items():
-        rules[f"c{n}"] = {"all": [{"m": _and(alpha_expression(program, key))}], "cap": CAP, "run": ("collect", n)}
+        parts = alpha_expression(program, key)
+        if program.copies.get(key.ty, 1) > 1:
+            parts.append({"cp": 0})
+        rules[f"c{n}"] = {"all": [{"m": _and(parts)}], "cap": CAP, "run": ("collect", n)}
     for iid in program.items:
         stratum = program.strata[iid]
         for j, body in enumerate(program.bodies[iid]):
@@ -523,10 +512,16 @@ def engine_definition(program: Program) -> dict:
             # its stratum's marker
             patterns = [] if body.patterns else [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
             for p in body.patterns:
-                parts = alpha_expression(program, p.key)
+                alpha = alpha_expression(program, p.key)
+                # join tests right after the type: durable-rules 2.0.28 drops a join
+                # test that follows an $or in the same pattern (measured here)
+                parts = alpha[:1]
                 for key, other, other_key in p.joins:
                     jf = program.symbols[key] + "j"
                     parts.append({jf: {other: program.symbols[other_key] + "j"}})
+                parts.extend(alpha[1:])
+                if program.copies.get(p.key.ty, 1) > 1:
+                    parts.append({"cp": p.copy})
                 patterns.append({p.alias: _and(parts)})
             rules[f"b{len(rules)}"] = {"all": patterns, "cap": CAP, "run": ("body", iid, j)}
     return rules
@@ -659,7 +654,7 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
             base[flag] = 1
     if not plan.joins:
         base["id"] = fid
-        return [base]
+        return with_copies([base], program.copies.get(ty, 1))
     choices = []
     for key in plan.joins:
         v = values.get(key, MISSING)
@@ -673,4 +668,18 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
             if pair is not None:
                 fact[program.symbols[pair[0]] + "j"] = pair[1]
         out.append(fact)
+    return with_copies(out, program.copies.get(ty, 1))
+
+
+def with_copies(facts: list, copies: int) -> list:
+    """Each engine fact once per copy its type needs, told apart by `cp`."""
+    if copies == 1:
+        return facts
+    out = []
+    for fact in facts:
+        for k in range(copies):
+            copy = dict(fact)
+            copy["cp"] = k
+            copy["id"] = fact["id"] if k == 0 else f"{fact['id']}\x1d{k}"
+            out.append(copy)
     return out

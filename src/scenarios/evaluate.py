@@ -470,11 +470,15 @@ def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worl
     return out
 
 
+DERIVED = "\x1e"  # starts every derived fact's id; fact ids may not hold control characters
+
+
 def group_id(iid: str, derived: dict) -> str:
-    """A derived fact's id: the item, with its derived attributes when it has any."""
+    """A derived fact's id: the item, with its derived attributes when it has any,
+    marked so that it can never be a case fact's id."""
     if not derived:
-        return iid
+        return DERIVED + iid
     attrs = ",".join(f"{k}={words.operand(v)}" for k, v in sorted(derived.items()))
-    return f"{iid}[{attrs}]"
+    return f"{DERIVED}{iid}[{attrs}]"
 
 

@@ -53,7 +53,8 @@ def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
         else:
             nodes.append(Node(label, "not"))
     derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
-    return DerivationTree(f.item, dict(sorted(f.names.items())), derived, nodes)
+    bindings = {k: v.lstrip("\x1e") for k, v in sorted(f.names.items())}  # a derived fact shows as its item
+    return DerivationTree(f.item, bindings, derived, nodes)
 
 
 def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> list:

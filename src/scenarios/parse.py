@@ -44,6 +44,7 @@ NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)\Z", re.S)
 WITHIN_RE = re.compile(r"([0-9]+)\s*([dwmy])\Z")
 MAX_PATTERN = 256
+CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
 CASE_KEYS = ("case", "title", "as_of", "rulesets", "sources", "facts")
@@ -353,7 +354,7 @@ def fast_fact(m: dict, path: tuple, sources: dict) -> Optional[Fact]:
     """
     fid = m.get("id")
     ftype = m.get("type")
-    if type(fid) is not str or not fid or type(ftype) is not str or not ftype:
+    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid):
         return None
     date = m.get("date")
     if date is not None:
@@ -404,6 +405,9 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict) -> Optional[Fact
     fid = as_key(m.get("id")) if m.get("id") is not None else None
     if m.get("id") is not None and (fid is None or fid == ""):
         b.error(path + ("id",), f"a fact id must be text, not {describe(m.get('id'))}")
+        ok = False
+    elif fid is not None and CONTROL_RE.search(fid):
+        b.error(path + ("id",), "a fact id may not hold control characters (tabs, line breaks, escapes)")
         ok = False
     ftype = as_key(m.get("type")) if m.get("type") is not None else None
     if m.get("type") is not None and not ftype:

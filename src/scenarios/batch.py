@@ -1,0 +1,57 @@
+"""Many cases at once: in this process, or in parallel worker processes.
+
+durable-rules is not thread-safe, so parallel runs are processes, each with its own
+engine host. Results come back in the order the cases were given.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from typing import Callable, Optional, Sequence
+
+from .errors import InputError
+
+
+def _one(args: tuple):
+    """Run one case; problems travel back as values (exceptions pickle badly)."""
+    from .api import run_files
+
+    case, rulesets, as_of, max_worlds, explain_id = args
+    try:
+        return "ok", run_files(case, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id)
+    except InputError as exc:
+        return "error", exc.problems
+
+
+def run_cases(
+    cases: Sequence[Optional[str]],
+    rulesets: Sequence[str] = (),
+    as_of=None,
+    max_worlds: int = 4096,
+    explain_id: Optional[str] = None,
+    jobs: int = 1,
+    progress: Optional[Callable[[int], None]] = None,
+) -> tuple[list, list]:
+    """(results, problems) for the cases, in order; `progress(n)` after each case."""
+    work = [(c, tuple(rulesets), as_of, max_worlds, explain_id) for c in cases]
+    outcomes: list = []
+    if jobs <= 1 or len(work) <= 1:
+        for w in work:
+            outcomes.append(_one(w))
+            if progress:
+                progress(1)
+    else:
+        context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
+            for outcome in pool.map(_one, work):
+                outcomes.append(outcome)
+                if progress:
+                    progress(1)
+    results, problems = [], []
+    for kind, value in outcomes:
+        if kind == "ok":
+            results.append(value)
+        else:
+            problems.extend(value)
+    return results, problems
