@@ -15,6 +15,7 @@ from .errors import InputError, Problem
 from .load import find_ruleset, locate_in_files, parse_text, read_text, _finish
 from .model import ItemRef, Match, walk
 from .parse import build_case, build_ruleset
+from .workflow.ruletests import is_test_file, load_tests
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -25,7 +26,11 @@ def files_in(paths: list) -> tuple[list, list]:
     for path in paths:
         p = Path(path)
         if p.is_dir():
-            found = sorted(str(f) for f in p.rglob("*") if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.parts))
+            found = sorted(
+                str(f)
+                for f in p.rglob("*")
+                if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.relative_to(p).parts)
+            )
             if not found:
                 problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning"))
             out.extend(found)
@@ -41,6 +46,12 @@ def check(paths: list) -> list[Problem]:
     files, problems = files_in(paths)
     cases, rulesets = [], []
     for file in files:
+        if is_test_file(file):
+            try:
+                load_tests(file)
+            except InputError as exc:
+                problems.extend(exc.problems)
+            continue
         try:
             text = read_text(file)
             data = parse_text(text, file)

@@ -112,7 +112,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("cases", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help="A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'.")
-@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True, help="Report format.")
+@click.option("--format", "fmt", type=click.Choice(["rich", "json", "markdown", "html"]), default="rich", show_default=True, help="Report format: the terminal report, the JSON contract, or a briefing in Markdown or self-contained HTML.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")
 @click.option("--as-of", type=DateType(), help="Run as of this day instead of the case's as_of.")
 @click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
@@ -132,6 +132,7 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
       scenarios run --explain spring-shield-restarts
       scenarios run my-case.yaml --fail-on triggered --format json -o latest.json
       scenarios run cases/*.yaml --jobs 2
+      scenarios run --format html -o briefing.html
     """
     from .batch import run_cases
 
@@ -183,10 +184,10 @@ def met(result, conditions) -> bool:
 
 
 def report(results: list, fmt: str, output: Optional[str], width: Optional[int]) -> None:
-    if fmt == "json":
-        from .render import json as json_render
+    if fmt in ("json", "markdown", "html"):
+        from importlib import import_module
 
-        write_output(json_render.render(results), output)
+        write_output(import_module(f".render.{fmt}", __package__).render(results), output)
         return
     from rich.console import Console
 
@@ -236,9 +237,10 @@ def check_command(paths, fmt) -> None:
 
 from .cli_import import import_  # noqa: E402  (commands defined in their own modules)
 from .cli_schema import schema  # noqa: E402
+from .cli_workflow import diff, new, test, what_if  # noqa: E402
 
-cli.add_command(import_)
-cli.add_command(schema)
+for command in (import_, schema, test, diff, what_if, new):
+    cli.add_command(command)
 
 
 def main() -> None:
