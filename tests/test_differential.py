@@ -35,3 +35,27 @@ def compare(case, rulesets):
 @given(cases_and_rulesets())
 def test_engine_agrees_with_the_model(data):
     compare(*data)
+
+
+def test_many_patterns_of_one_type_agree_with_the_model():
+    # past 16 patterns of a type the compiler spreads them over a tree of always-true
+    # tests (durable-rules' alpha stack holds 64); joins and $or tests must survive it
+    actors = ["HTS", "TIP", "HaD", "SAA", "RU"]
+    facts = [{"id": f"g{i}", "type": "group", "name": a, "kind": "jihadist" if i < 3 else "state"} for i, a in enumerate(actors)]
+    facts += [
+        {"id": f"a{i}", "type": "attack", "actor": actors[i % 5], "target": ["TAF", "RU", "SAA"][i % 3], "fatalities": i, "date": f"2020-05-{1 + i:02}"}
+        for i in range(20)
+    ]
+    case = {"case": "many", "as_of": "2020-05-29", "facts": facts}
+    items = []
+    for i in range(60):
+        when = {
+            "all": [
+                {"match": "attack", "as": "atk", "where": {"target": {"not_in": ["SAA", ["RU", "TAF"][i % 2]]}, "fatalities": {"gte": i % 17}}, "within": f"{5 + i}d"},
+                {"match": "group", "where": {"name": "$atk.actor", "kind": ["jihadist", "state"][i % 2]}},
+            ]
+        }
+        if i % 4 == 3:
+            when["all"].append({"not": {"indicator": f"i{i - 1}"}})
+        items.append({"id": f"i{i}", "when": when})
+    compare(case, [{"ruleset": "many", "indicators": items}])

@@ -15,7 +15,7 @@ from typing import Optional
 import click
 
 from . import __version__
-from .errors import EngineError, InputError
+from .errors import EngineError, InputError, Problem
 from .values import DATE_RE, parse_date
 from .worlds import DEFAULT_MAX_WORLDS
 
@@ -59,7 +59,10 @@ def write_output(text: str, output: Optional[str]) -> None:
         sys.stdout.flush()
         return
     directory = os.path.dirname(os.path.abspath(output))
-    fd, tmp = tempfile.mkstemp(prefix=".scenarios-", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".scenarios-", dir=directory)
+    except OSError as exc:
+        raise InputError([Problem(output, f"cannot be written: {exc.strerror or exc}")]) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)

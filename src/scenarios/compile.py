@@ -23,6 +23,7 @@ import datetime
 import hashlib
 import itertools
 import json
+import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -465,9 +466,25 @@ def test_expression(program: Program, t: Test) -> dict:
         if k == "bool":
             return NEVER
         fld = {"num": "n", "str": "s", "date": "d"}[k]
-        operand = v.toordinal() if k == "date" else v
+        operand = v.toordinal() if k == "date" else (number_key(v) if k == "num" else v)
         return {"$iany": {s + fld: {"$" + op: {"$i": operand}}}}
     raise ValueError(op)
+
+
+def number_key(x) -> str:
+    """A number as text whose code point order is the numbers' order.
+
+    durable-rules' JSON reader cannot read an exponent (Python writes 1e-05, 1e+16):
+    such a fact crashed the process (measured here). The order-preserving image of
+    the IEEE 754 bits is exact for every double, infinities included.
+    """
+    try:
+        f = float(x) + 0.0  # + 0.0: -0.0 is 0.0
+    except OverflowError:  # a whole number beyond any double: ordered as an infinity
+        f = float("inf") if x > 0 else float("-inf")
+    bits = struct.unpack(">Q", struct.pack(">d", f))[0]
+    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 0x8000000000000000
+    return f"{bits:016x}"
 
 
 def alpha_expression(program: Program, key: PatternKey) -> list:
@@ -499,11 +516,24 @@ def engine_definition(program: Program) -> dict:
         "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [{"ty": "!never"}, {"fid": {"m": "fid"}}]}}],
         "run": ("open",),
     }
+    # Rules with the same patterns are one engine rule with several actions:
+    # durable-rules refuses more than 256 rules on one pattern (error 108).
+    shared: dict[str, dict] = {}
+
+    def add(patterns: list, run: tuple) -> None:
+        key = json.dumps(patterns, sort_keys=True)
+        if key not in shared:
+            shared[key] = {"all": patterns, "cap": CAP, "run": []}
+        shared[key]["run"].append(run)
+
+    def parts_of(expr: dict) -> list:
+        return expr["$and"] if "$and" in expr else [expr]
+
     for key, n in program.collectors.items():
         parts = alpha_expression(program, key)
         if program.copies.get(key.ty, 1) > 1:
             parts.append({"cp": 0})
-        rules[f"c{n}"] = {"all": [{"m": _and(parts)}], "cap": CAP, "run": ("collect", n)}
+        add([{"m": _and(parts)}], ("collect", n))
     for iid in program.items:
         stratum = program.strata[iid]
         for j, body in enumerate(program.bodies[iid]):
@@ -522,8 +552,32 @@ def engine_definition(program: Program) -> dict:
                 parts.extend(alpha[1:])
                 if program.copies.get(p.key.ty, 1) > 1:
                     parts.append({"cp": p.copy})
-                patterns.append({p.alias: _and(parts)})
-            rules[f"b{len(rules)}"] = {"all": patterns, "cap": CAP, "run": ("body", iid, j)}
+                # a lone pattern is called m, as a collector's is, so the two can share
+                patterns.append({("m" if len(body.patterns) == 1 else p.alias): _and(parts)})
+            add(patterns, ("body", iid, j))
+    # durable-rules pushes every alpha test a fact passes on a stack of 64 (error 303
+    # beyond it, measured here): many patterns of one type are spread over a tree of
+    # always-true tests, 16 wide, so that few are pending at once.
+    by_type: dict = {}
+    for rule in shared.values():
+        for pattern in rule["all"]:
+            expr = next(iter(pattern.values()))
+            by_type.setdefault(json.dumps(parts_of(expr)[0]), set()).add(json.dumps(expr, sort_keys=True))
+    place = {}
+    for exprs in by_type.values():
+        if len(exprs) > 16:
+            for i, e in enumerate(sorted(exprs)):
+                place[e] = [{"$nex": {f"zb{i // 256}": 1}}, {"$nex": {f"zc{i // 16}": 1}}]
+    for n, rule in enumerate(shared.values()):
+        patterns = []
+        for pattern in rule["all"]:
+            alias, expr = next(iter(pattern.items()))
+            buckets = place.get(json.dumps(expr, sort_keys=True))
+            if buckets:
+                parts = parts_of(expr)
+                expr = {"$and": parts[:1] + buckets + parts[1:]}
+            patterns.append({alias: expr})
+        rules[f"r{n}"] = {"all": patterns, "cap": CAP, "run": tuple(rule["run"])}
     return rules
 
 
@@ -637,7 +691,7 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
         if "c" in facets:
             base[s + "c"] = len(items)
         if "n" in facets:
-            nums = [x for x in items if kind(x) == "num"]
+            nums = [number_key(x) for x in items if kind(x) == "num"]
             if nums:
                 base[s + "n"] = nums
         if "s" in facets:

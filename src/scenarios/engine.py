@@ -56,7 +56,7 @@ class Handler(Protocol):
 
     def collect(self, collector: int, fids: list) -> None: ...
 
-    def fire(self, item: str, body: int, frame: dict) -> list: ...
+    def fire(self, item: str, body: int, fids: tuple) -> list: ...
 
     def release(self, level: int) -> list: ...
 
@@ -113,21 +113,10 @@ def _opened(c) -> None:
     """Runs once per session: see `compile.engine_definition`."""
 
 
-def _collect_action(collector: int) -> Callable:
-    def action(c):
-        handler = _handlers.get(c.s.sid)
-        if handler is None or handler.error is not None:
-            return
-        try:
-            frames = c.m if isinstance(c.m, list) else [c.m]
-            handler.collect(collector, [(f["m"] if "m" in f else f)["fid"] for f in frames])
-        except BaseException as exc:  # surfaced after the assert returns
-            handler.error = exc
+def _dispatch(runs: tuple, aliases: tuple) -> Callable:
+    """The action of one engine rule: each match goes to every collector and body
+    that shares the rule's patterns."""
 
-    return action
-
-
-def _body_action(item: str, body: int, aliases: tuple) -> Callable:
     def action(c):
         handler = _handlers.get(c.s.sid)
         if handler is None or handler.error is not None:
@@ -136,14 +125,19 @@ def _body_action(item: str, body: int, aliases: tuple) -> Callable:
             frames = c.m if isinstance(c.m, list) else [{a: getattr(c, a) for a in aliases}]
             for frame in frames:
                 if len(aliases) == 1 and aliases[0] not in frame:
-                    frame = {aliases[0]: frame}  # one pattern: the frame is the fact
-                for fact in handler.fire(item, body, {a: frame[a]["fid"] for a in aliases}):
-                    try:
-                        c.assert_fact(fact)
-                    except BaseException as exc:
-                        if type(exc).__name__ != "MessageNotHandledException":
-                            raise
-        except BaseException as exc:
+                    frame = {aliases[0]: frame}  # one pattern called m: the frame is the fact
+                fids = tuple(frame[a]["fid"] for a in aliases if a != "mk")
+                for run in runs:
+                    if run[0] == "collect":
+                        handler.collect(run[1], [fids[0]])
+                        continue
+                    for fact in handler.fire(run[1], run[2], fids):
+                        try:
+                            c.assert_fact(fact)
+                        except BaseException as exc:
+                            if type(exc).__name__ != "MessageNotHandledException":
+                                raise
+        except BaseException as exc:  # surfaced after the assert returns
             handler.error = exc
 
     return action
@@ -159,13 +153,8 @@ def register(name: str, definition: dict) -> None:
         run = rule.pop("run")
         if run[0] == "open":
             rule["run"] = _opened
-        elif run[0] == "collect":
-            rule["run"] = _collect_action(run[1])
         else:
-            aliases = tuple(next(iter(p)) for p in rule["all"] if next(iter(p)) != "mk")
-            if not aliases:
-                aliases = ()
-            rule["run"] = _body_action(run[1], run[2], aliases)
+            rule["run"] = _dispatch(run, tuple(next(iter(p)) for p in rule["all"]))
         rules[rule_name] = rule
     try:
         host().register_rulesets({name: rules})

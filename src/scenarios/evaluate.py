@@ -63,8 +63,10 @@ class WorldRun:
     def collect(self, collector: int, fids: list) -> None:
         self.matches.setdefault(collector, set()).update(fids)
 
-    def fire(self, iid: str, j: int, frame: dict) -> list:
+    def fire(self, iid: str, j: int, fids: tuple) -> list:
+        """A match of a body's patterns (their facts, in pattern order)."""
         body = self.program.bodies[iid][j]
+        frame = {p.alias: fid for p, fid in zip(body.patterns, fids)}
         env = {name: frame[alias] for name, alias in body.names.items()}
         for p in body.patterns:
             own = self.get(frame[p.alias])
@@ -296,7 +298,8 @@ class ItemState:
     exact: bool = True  # whether `critical` needs no re-runs
 
 
-MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, say so
+MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, none
+MAX_RERUN_SESSIONS = 4096  # and engine sessions those re-runs may take (facts x worlds)
 
 
 def evaluate(
@@ -459,7 +462,7 @@ def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worl
     if pending:
         program = _program(tuple(rulesets), as_of)
         candidates = sorted(set().union(*pending.values()))
-        if len(candidates) <= MAX_RERUNS:
+        if len(candidates) <= MAX_RERUNS and len(candidates) * n_worlds <= MAX_RERUN_SESSIONS:
             lost: dict = {iid: [] for iid in pending}
             for fid in candidates:
                 still = triggered_everywhere(case, program, as_of, drop | {fid})

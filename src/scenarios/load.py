@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any, Optional
 
@@ -22,9 +23,12 @@ from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
 
 MAX_BYTES = 512 * 1024 * 1024
+if hasattr(sys, "set_int_max_str_digits"):
+    sys.set_int_max_str_digits(0)  # a whole number of any length is a number, not an error
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 BUNDLED = Path(__file__).parent / "bundled"
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_LIKE = re.compile(r"(?:^|[\s\[\{,:?-])!")
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
@@ -36,6 +40,8 @@ def read_text(path: str) -> str:
         raise InputError([Problem(path, "no such file")])
     if p.is_dir():
         raise InputError([Problem(path, "is a folder, not a file")])
+    if not p.is_file():  # a pipe or a device would block or never end
+        raise InputError([Problem(path, "is not a regular file")])
     try:
         size = p.stat().st_size
         if size > MAX_BYTES:
@@ -58,9 +64,18 @@ def parse_text(text: str, file: str) -> Any:
     """Plain data from YAML 1.2 (or JSON, for a `.json` file); InputError on a syntax error."""
     if file.endswith(".json"):
         try:
-            return json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+        except _DuplicateKey as exc:
+            line, column = find_duplicate_key(text, exc.key)
+            raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column)]) from None
+        except (ValueError, RecursionError) as exc:
+            raise InputError([Problem(file, f"invalid JSON: {exc}")]) from None
+        bad = _lone_surrogate(data, ())
+        if bad is not None:
+            raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad)]))
+        return data
     try:
         data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
@@ -90,6 +105,40 @@ def refuse_tags(text: str, file: str) -> None:
         return
     if problems:
         raise InputError(problems)
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object; two equal keys are an error, as in YAML (json keeps the last)."""
+    out: dict = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _lone_surrogate(data, path: tuple):
+    """The path of the first string holding a lone surrogate, or None."""
+    stack = [(data, path)]
+    while stack:
+        value, at = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                return at
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                if _SURROGATE.search(k):
+                    return at + (k,)
+                stack.append((v, at + (k,)))
+        elif isinstance(value, list):
+            stack.extend((v, at + (i,)) for i, v in enumerate(value))
+    return None
 
 
 def syntax_problem(text: str, file: str, message: str) -> Problem:

@@ -42,6 +42,7 @@ from .values import DATE_RE, OPERATORS, parse_date
 ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
 REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)\Z", re.S)
+NAME_REF_RE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_-]*\Z")
 WITHIN_RE = re.compile(r"([0-9]+)\s*([dwmy])\Z")
 MAX_PATTERN = 256
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
@@ -788,6 +789,9 @@ def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: 
         b.error(path, f"unknown operator '{op}'{suggest.did_you_mean(str(op), OPERATORS)}; operators: {', '.join(OPERATORS)}")
         return None
     ref = parse_ref(operand)
+    if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand):
+        b.error(path, f"'{operand}' names a bound fact but no key: write ${operand[1:]}.KEY")
+        return None
     if ref is not None:
         if op in ("matches", "exists"):
             b.error(path, f"{op} takes a literal, not a reference to a bound fact")

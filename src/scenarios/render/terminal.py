@@ -232,9 +232,9 @@ def explained(e: Explanation) -> Iterable[RenderableType]:
     for i, d in enumerate(e.derivations):
         head = Text(f"derivation {i + 1}", style="bold")
         if d.bindings:
-            head.append("  " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items()), style="dim")
+            head.append(clean("  " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items())), style="dim")
         if d.derived:
-            head.append("  derives " + ", ".join(f"{k} = {v}" for k, v in d.derived.items()), style="dim")
+            head.append(clean("  derives " + ", ".join(f"{k} = {v}" for k, v in d.derived.items())), style="dim")
         tree = Tree(head)
         add_derivation(tree, d, facts)
         yield tree
