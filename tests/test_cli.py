@@ -1,7 +1,6 @@
 """The `scenarios` command as a user runs it: exit codes, the JSON contract, errors."""
 
 import json
-import textwrap
 
 import pytest
 from click.testing import CliRunner

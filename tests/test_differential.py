@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 import oracle
 from scenarios.api import run_data
 from scenarios.errors import InputError
-from strategies import cases_and_rulesets, shuffled_inputs
+from strategies import cases_and_rulesets
 
 
 def compare(case, rulesets):
