@@ -6,8 +6,6 @@ engine host. Results come back in the order the cases were given.
 
 from __future__ import annotations
 
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Optional, Sequence
 
 from .errors import InputError
@@ -42,6 +40,9 @@ def run_cases(
             if progress:
                 progress(1)
     else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
         with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
             for outcome in pool.map(_one, work):

@@ -74,7 +74,30 @@ def write_output(text: str, output: Optional[str]) -> None:
 
 
 class Cli(click.Group):
-    """The command group, turning every failure into a message and an exit code."""
+    """The command group, turning every failure into a message and an exit code.
+
+    Commands kept in their own modules are imported when used: a run should not pay
+    for the import of every other command."""
+
+    lazy = {
+        "import": ("cli_import", "import_"),
+        "schema": ("cli_schema", "schema"),
+        "test": ("cli_workflow", "test"),
+        "diff": ("cli_workflow", "diff"),
+        "what-if": ("cli_workflow", "what_if"),
+        "new": ("cli_workflow", "new"),
+    }
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            from importlib import import_module
+
+            module, attribute = self.lazy[name]
+            self.add_command(getattr(import_module(f".{module}", __package__), attribute), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -238,12 +261,7 @@ def check_command(paths, fmt) -> None:
         sys.exit(2)
 
 
-from .cli_import import import_  # noqa: E402  (commands defined in their own modules)
-from .cli_schema import schema  # noqa: E402
-from .cli_workflow import diff, new, test, what_if  # noqa: E402
 
-for command in (import_, schema, test, diff, what_if, new):
-    cli.add_command(command)
 
 
 def main() -> None:
