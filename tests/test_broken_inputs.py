@@ -448,7 +448,6 @@ CORPUS = [
         "long_positive_chain",
         ANY,
         "",
-        xfail="a positive chain of 250 indicators (i1 uses i0, i2 uses i1, ...) is valid, but --format json stops with 'the input nests too deeply to be read' (RecursionError while writing the because trees; the input does not nest)",
         may_run=True,
         extra=("--format", "json"),
     ),

@@ -20,13 +20,21 @@ from .values import canonical
 LISTED = 5  # derivations or facts listed under one node before "and N more"
 
 
+MAX_DEPTH = 12  # levels of indicators and scenarios shown below an item
+MAX_TREES = 200  # derivation trees shown under one item, all levels together
+
+
 def explain_item(run, iid: str, case: Case, visiting: set, limit: int = LISTED) -> list:
     """The derivation trees of an item in one world (the first few, deterministic)."""
     fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
-    return [explain_fired(run, f, case, visiting | {iid}) for f in fired[:limit]]
+    budget = [MAX_TREES]
+    return [explain_fired(run, f, case, visiting | {iid}, budget) for f in fired[:limit]]
 
 
-def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
+def explain_fired(run, f, case: Case, visiting: set, budget: list) -> DerivationTree:
+    """One derivation's tree; `budget` bounds the trees of the whole explanation, which
+    would otherwise grow as the number of derivations to the power of the depth."""
+    budget[0] -= 1
     program = run.program
     body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
     as_of = program.as_of
@@ -38,11 +46,11 @@ def explain_fired(run, f, case: Case, visiting: set) -> DerivationTree:
         else:
             group = run.groups[fid]
             members = sorted(group.members, key=lambda m: (m.conjunction, m.facts))
-            if cond.id in visiting:
+            if cond.id in visiting or len(visiting) >= MAX_DEPTH or budget[0] <= 0:
                 nodes.append(Node(label, cond.kind, more=len(members)))
                 continue
-            children = [explain_fired(run, m, case, visiting | {cond.id}) for m in members[:LISTED]]
-            nodes.append(Node(label, cond.kind, children=children, more=max(0, len(members) - LISTED)))
+            children = [explain_fired(run, m, case, visiting | {cond.id}, budget) for m in members[: min(LISTED, max(budget[0], 1))]]
+            nodes.append(Node(label, cond.kind, children=children, more=len(members) - len(children)))
     env = dict(f.names)
     for g in body.guards:
         label = words.condition(g, as_of)
