@@ -339,7 +339,8 @@ CORPUS = [
     case("number_subnormal_float_in_ordering.yaml", ANY, "", rules="support/ordering.yaml", may_run=True),
     case("number_infinity_in_ordering.yaml", ANY, "", rules="support/ordering.yaml", may_run=True),
     # -- JSON cases -----------------------------------------------------------------------
-    case("json_trailing_comma.json", "5:1", "invalid JSON"),
+    # Python 3.13 points at the comma (4:16), earlier versions at the brace after it (5:1)
+    case("json_trailing_comma.json", ANY, "invalid JSON"),
     case("json_unclosed.json", "5:1", "invalid JSON"),
     case("json_empty.json", "1:1", "invalid JSON"),
     case("json_yaml_inside.json", "1:1", "invalid JSON"),
