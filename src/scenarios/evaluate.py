@@ -429,9 +429,12 @@ def world_words(cs: list, world: tuple) -> list:
     return [f"{c.fact}.{c.key} = {explain.alternative_text(c.alternatives[i].value)}" for c, i in zip(cs, world)]
 
 
-def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, drop: frozenset) -> set:
-    """The items triggered in every world once `drop` is removed: statuses only."""
+def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, drop: frozenset, only: set) -> set:
+    """The items triggered in every world once `drop` is removed, among facts `only`:
+    statuses only. An item's status depends on no fact but those its dependencies'
+    patterns match, so the re-runs of critical facts need no other."""
     facts, _ = in_run(case, as_of, drop)
+    facts = [f for f in facts if f.id in only]
     cs = choices(facts)
     holding = set(program.items)
     base: dict = visible(facts)
@@ -465,7 +468,7 @@ def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worl
         if len(candidates) <= MAX_RERUNS and len(candidates) * n_worlds <= MAX_RERUN_SESSIONS:
             lost: dict = {iid: [] for iid in pending}
             for fid in candidates:
-                still = triggered_everywhere(case, program, as_of, drop | {fid})
+                still = triggered_everywhere(case, program, as_of, drop | {fid}, set(candidates))
                 for iid, cands in pending.items():
                     if fid in cands and iid not in still:
                         lost[iid].append(fid)
