@@ -57,3 +57,12 @@ def test_user_text_is_data_not_markup():
 def test_plain_when_not_a_terminal():
     text = render(run_files())
     assert "\x1b[" not in text
+
+
+def test_ungraded_evidence_and_many_critical_facts_are_said_plainly():
+    facts = "\n".join(f"- {{id: a{i:02}, type: attack, source: anon, credibility: 6}}" for i in range(30))
+    case = case_of(facts, extra="sources: {anon: {name: Unknown, reliability: F}}\n")
+    rules = "ruleset: t\nscenarios:\n  - {id: s, when: {count: {match: attack}, at_least: 30}}\n"
+    text = render(run(case, rules), width=120)
+    assert "ungraded" in text  # F6: cannot be judged, not ranked as the weakest
+    assert "critical facts: a00, a01" in text and "and 20 more" in text

@@ -74,7 +74,7 @@ def host():
     if _durable is None:
         raise EngineError(
             "the rules engine (durable-rules) could not be loaded: "
-            f"{_IMPORT_ERROR}. Reinstall with a C compiler available (pip install --force-reinstall durable-rules)."
+            f"{_IMPORT_ERROR}. Reinstall with a C compiler available (pip install --force-reinstall durable-rules scenarios)."
         )
     if _host is None:
         _host = _SynchronousHost()

@@ -21,6 +21,8 @@ from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResul
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
+LISTED_CRITICAL = 10  # a count on its threshold can make thousands of facts critical
+
 STATUS = {
     "triggered": ("TRIGGERED", "bold red"),
     "contested": ("CONTESTED", "bold yellow"),
@@ -96,6 +98,8 @@ def board(items: list, worlds: int, title: str) -> Table:
         weakest = Text("")
         if r.weakest is not None and r.status != "not_triggered":
             weakest = weakest_text(r.weakest)
+        elif r.evidence and r.status != "not_triggered":
+            weakest = Text("ungraded", style="yellow")  # F / 6: cannot be judged
         table.add_row(Text(word, style=style), name, f"{r.triggered_in}/{worlds}", weakest)
     return table
 
@@ -165,7 +169,9 @@ def why(r: ItemResult) -> Tree:
         about = f" ({r.weakest.about})" if r.weakest.about else ""
         root.add(Text.assemble(("weakest link: ", "bold"), weakest_text(r.weakest), "  ", user(r.weakest.fact + about, "dim")))
     if r.critical_facts:
-        root.add(Text.assemble(("critical facts: ", "bold"), user(", ".join(r.critical_facts))))
+        shown = r.critical_facts[:LISTED_CRITICAL]
+        more = len(r.critical_facts) - len(shown)
+        root.add(Text.assemble(("critical facts: ", "bold"), user(", ".join(shown) + (f" and {more} more" if more else ""))))
     for imp in r.implications:
         root.add(Text.assemble(("implies: ", "magenta"), user(imp)))
     return root
