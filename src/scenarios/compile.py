@@ -36,6 +36,7 @@ MAX_BODIES = 256
 NEVER = {"ty": "!never"}
 MARKER = "!mk"
 CAP = 1000  # matches handed to one Python callback
+TREE_WIDTH = 8  # patterns of one type under one node of the alpha tree
 OPEN = "!open"
 
 
@@ -503,6 +504,11 @@ def _and(parts: list) -> dict:
     return parts[0] if len(parts) == 1 else {"$and": parts}
 
 
+def _is_join(part: dict) -> bool:
+    """A test against another pattern's fact: {field: {alias: field}}."""
+    return len(part) == 1 and not next(iter(part)).startswith("$") and isinstance(next(iter(part.values())), dict)
+
+
 def engine_definition(program: Program) -> dict:
     """The durable-rules ruleset, actions left as names (`engine` binds them)."""
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
@@ -557,22 +563,30 @@ def engine_definition(program: Program) -> dict:
             add(patterns, ("body", iid, j))
     # durable-rules pushes every alpha test a fact passes on a stack of 64 (error 303
     # beyond it, measured here): many patterns of one type are spread over a tree of
-    # always-true tests, 16 wide, so that few are pending at once.
+    # always-true tests, 8 wide, so that few are pending at once.
+    # Patterns with a join are never shared (durable-rules keeps one alpha node per
+    # rule for a join test, and pushes it whatever the fact): each counts alone.
+    def identity(n: int, expr: dict) -> str:
+        text = json.dumps(expr, sort_keys=True)
+        return f"{n}:{text}" if any(_is_join(part) for part in parts_of(expr)) else text
+
     by_type: dict = {}
-    for rule in shared.values():
+    for n, rule in enumerate(shared.values()):
         for pattern in rule["all"]:
             expr = next(iter(pattern.values()))
-            by_type.setdefault(json.dumps(parts_of(expr)[0]), set()).add(json.dumps(expr, sort_keys=True))
+            by_type.setdefault(json.dumps(parts_of(expr)[0]), set()).add(identity(n, expr))
     place = {}
     for exprs in by_type.values():
-        if len(exprs) > 16:
-            for i, e in enumerate(sorted(exprs)):
-                place[e] = [{"$nex": {f"zb{i // 256}": 1}}, {"$nex": {f"zc{i // 16}": 1}}]
+        levels = 0
+        while TREE_WIDTH ** (levels + 1) < len(exprs):
+            levels += 1
+        for i, e in enumerate(sorted(exprs)):
+            place[e] = [{"$nex": {f"z{k}_{i // TREE_WIDTH**k}": 1}} for k in range(levels, 0, -1)]
     for n, rule in enumerate(shared.values()):
         patterns = []
         for pattern in rule["all"]:
             alias, expr = next(iter(pattern.items()))
-            buckets = place.get(json.dumps(expr, sort_keys=True))
+            buckets = place.get(identity(n, expr))
             if buckets:
                 parts = parts_of(expr)
                 expr = {"$and": parts[:1] + buckets + parts[1:]}
