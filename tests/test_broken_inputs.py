@@ -562,7 +562,6 @@ def test_a_ruleset_id_is_not_shadowed_by_a_folder(worker, tmp_path):
     assert o.exit_code == 0, str(o)
 
 
-@pytest.mark.xfail(strict=True, reason="valid but slow: the bundled ruleset on 64 worlds and ~60 facts takes ~19 s (256 worlds: ~65 s; 1024 worlds: over 3 min), far under --max-worlds 4096; the time goes to the critical-fact re-runs, worlds x candidate facts")
 def test_a_modest_case_runs_in_a_few_seconds(worker):
     o = worker.run(["run", "support/slow_64_worlds.yaml", "-r", "idlib-m4", "--format", "json"])
     assert_sound(o)
