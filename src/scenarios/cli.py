@@ -30,7 +30,7 @@ class DateType(click.ParamType):
             try:
                 return parse_date(value)
             except ValueError:
-                pass
+                self.fail(f"'{value}' is not a real day", param, ctx)
         self.fail(f"'{value}' is not a day written YYYY-MM-DD", param, ctx)
 
 

@@ -7,7 +7,6 @@ or usage (every input problem as `file:line:col: error: message`, nothing writte
 
 from __future__ import annotations
 
-import datetime
 import io
 import json
 import sys
@@ -17,39 +16,15 @@ from typing import Iterator, Optional
 import click
 
 from .errors import EngineError, InputError
-from .values import DATE_RE, parse_date
+from .cli import DateType, fail_input
 from .workflow.templates import KINDS
 from .worlds import DEFAULT_MAX_WORLDS
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-class Day(click.ParamType):
-    name = "DATE"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, datetime.date):
-            return value
-        if isinstance(value, str) and DATE_RE.match(value):
-            try:
-                return parse_date(value)
-            except ValueError:
-                pass
-        self.fail(f"'{value}' is not a day written YYYY-MM-DD", param, ctx)
-
-
-def fail(problems: list) -> None:
-    """Print every problem as file:line:col: severity: message, then exit 2."""
-    from .load import locate_in_files
-    from .render.terminal import clean
-
-    problems = sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.message))
-    for p in problems:
-        click.echo(clean(str(p)), err=True)
-    errors = sum(1 for p in problems if p.severity == "error")
-    if errors > 1:
-        click.echo(f"{errors} errors", err=True)
-    sys.exit(2)
+Day = DateType  # one DATE type for every command
+fail = fail_input
 
 
 @contextmanager
