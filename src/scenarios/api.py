@@ -57,9 +57,15 @@ def rulesets_for(case: Case, names: Sequence[str]) -> tuple[list, list]:
     seen: set = set()
     out, warnings = [], []
     problems: list = []
-    for name in wanted:
+    for i, name in enumerate(wanted):
         try:
-            path = find_ruleset(name, case.file)
+            try:
+                path = find_ruleset(name, case.file)
+            except InputError:
+                if names:
+                    raise
+                # named by the case: say where
+                raise InputError([Problem(case.file, f"ruleset '{name}' is not in ./rulesets/, beside the case or bundled", path=("rulesets", i))]) from None
             real = os.path.realpath(path)
             if real in seen:
                 continue

@@ -136,7 +136,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.argument("cases", nargs=-1, type=click.Path(dir_okay=False))
+@click.argument("cases", nargs=-1)
 @click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help="A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'.")
 @click.option("--format", "fmt", type=click.Choice(["rich", "json", "markdown", "html"]), default="rich", show_default=True, help="Report format: the terminal report, the JSON contract, or a briefing in Markdown or self-contained HTML.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")

@@ -305,7 +305,9 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
         for c in walk(item.when):
             if isinstance(c, ItemRef):
                 target = items.get(c.id)
-                if target is None or target.kind != c.kind:
+                if target is not None and target.kind != c.kind:
+                    problems.append(Problem(item.file, f"'{c.id}' is an {target.kind}, not a {c.kind}: write {target.kind}: {c.id}".replace("an scenario", "a scenario").replace("a indicator", "an indicator"), path=c.path + (c.kind,)))
+                elif target is None:
                     from .suggest import did_you_mean
 
                     known = [i for i, it in items.items() if it.kind == c.kind]

@@ -49,6 +49,8 @@ def read_text(path: str) -> str:
         raw = p.read_bytes()
     except OSError as exc:
         raise InputError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([Problem(path, "is UTF-16 text: save it as UTF-8")])
     if b"\x00" in raw:
         raise InputError([Problem(path, "is a binary file, not YAML text")])
     try:
@@ -234,7 +236,7 @@ def _at(problem: Problem, root) -> Problem:
         node = child
     else:
         # an unknown or duplicate key is best pointed at by the key itself
-        if key_node is not None and ("unknown key" in problem.message or "duplicate" in problem.message):
+        if key_node is not None and any(w in problem.message for w in ("unknown key", "duplicate", "unknown operator")):
             node = key_node
     if node is None:
         return Problem(problem.file, problem.message, 1, 1, problem.severity, problem.path)

@@ -188,7 +188,7 @@ def describe(value: Any) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         return f"the text '{value[:40]}'"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
     if isinstance(value, dict):
         return "a mapping"
@@ -408,7 +408,10 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict) -> Optional[Fact
             b.error(path, f"a fact needs '{key}'")
             ok = False
     fid = as_key(m.get("id")) if m.get("id") is not None else None
-    if m.get("id") is not None and (fid is None or fid == ""):
+    if fid == "":
+        b.error(path + ("id",), "a fact id may not be empty")
+        ok = False
+    elif m.get("id") is not None and fid is None:
         b.error(path + ("id",), f"a fact id must be text, not {describe(m.get('id'))}")
         ok = False
     elif fid is not None and CONTROL_RE.search(fid):
@@ -815,7 +818,10 @@ def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: 
         try:
             compiled = re2.compile(operand)
         except Exception as exc:  # re2 raises its own error type, varying by version
-            b.error(path, f"invalid regular expression: {exc}")
+            reason = exc.args[0] if exc.args else exc
+            if isinstance(reason, bytes):
+                reason = reason.decode("utf-8", "replace")
+            b.error(path, f"invalid regular expression: {reason}")
             return None
         return Test(key, op, Regex(operand, compiled))
     if op in ("in", "not_in"):
