@@ -111,3 +111,20 @@ def test_weakest_link_of_a_contested_item_may_be_the_hypothesis():
     assert press.because_world[0] == "convoy-attack.actor = HTS"
     # the convoy attack itself is B1, but that HTS did it is only C4
     assert (press.weakest.fact, press.weakest.grade, press.weakest.about) == ("convoy-attack", "C4", "actor = HTS")
+
+
+def test_critical_facts_say_when_they_were_not_computed():
+    facts = "\n".join(f"- {{id: a{i:03}, type: attack}}" for i in range(300))
+    rules = """
+    ruleset: t
+    indicators:
+      - {id: calm, when: {not: {match: protest}}}
+    scenarios:
+      - id: s
+        when: {all: [{match: attack}, {indicator: calm}]}
+    """
+    s = run(case_of(facts), rules).find("s")
+    assert s.status == "triggered"
+    assert s.critical_facts == [] and s.critical_checked is False
+    small = run(case_of("- {id: a, type: attack}"), rules).find("s")
+    assert small.critical_facts == ["a"] and small.critical_checked is True

@@ -99,6 +99,7 @@ class ItemResult:
     signposts: list
     description: Optional[str] = None
     because_world: list = field(default_factory=list)  # hypotheses of the world `because` shows
+    critical_checked: bool = True  # False: too many candidate facts to re-run
 
 
 @dataclass

@@ -61,6 +61,7 @@ def item(r: ItemResult) -> dict:
             "weakest": None if r.weakest is None else {"fact": r.weakest.fact, "grade": r.weakest.grade, "about": r.weakest.about},
         },
         "critical_facts": r.critical_facts,
+        "critical_facts_checked": r.critical_checked,
         "implications": r.implications,
         "signposts": r.signposts,
     }

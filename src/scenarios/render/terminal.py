@@ -168,6 +168,8 @@ def why(r: ItemResult) -> Tree:
     if r.weakest is not None:
         about = f" ({r.weakest.about})" if r.weakest.about else ""
         root.add(Text.assemble(("weakest link: ", "bold"), weakest_text(r.weakest), "  ", user(r.weakest.fact + about, "dim")))
+    if not r.critical_checked:
+        root.add(Text.assemble(("critical facts: ", "bold"), ("not computed (too many candidate facts to re-run)", "dim")))
     if r.critical_facts:
         shown = r.critical_facts[:LISTED_CRITICAL]
         more = len(r.critical_facts) - len(shown)
