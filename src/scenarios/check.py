@@ -7,7 +7,6 @@ warnings about what is written but can never matter.
 from __future__ import annotations
 
 import datetime
-import os
 from pathlib import Path
 
 from .compile import compile_program
@@ -108,10 +107,3 @@ def check_together(cases: list, rulesets: list) -> list[Problem]:
             except InputError:
                 problems.append(Problem(case.file, f"ruleset '{rid}' is not among the files checked, in ./rulesets/ or bundled", path=("rulesets", i)))
     return problems
-
-
-def relative(path: str) -> str:
-    try:
-        return os.path.relpath(path)
-    except ValueError:
-        return path
