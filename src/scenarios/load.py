@@ -28,6 +28,7 @@ if hasattr(sys, "set_int_max_str_digits"):
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 BUNDLED = Path(__file__).parent / "bundled"
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
+_DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_LIKE = re.compile(r"(?:^|[\s\[\{,:?-])!")
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -81,13 +82,18 @@ def parse_text(text: str, file: str) -> Any:
     try:
         data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
+        if "tag" in str(exc).lower():
+            refuse_tags(text, file)  # says where the tag stands
         raise InputError([syntax_problem(text, file, str(exc))]) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         raise InputError([Problem(file, f"invalid YAML: {exc}")]) from None
     if _TAG_LIKE.search(text):
         refuse_tags(text, file)
-    if isinstance(data, list) and text.lstrip().startswith("---") and text.count("\n---") >= 1:
-        raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
+    if isinstance(data, list):
+        separators = [m.start() for m in _DOCUMENT.finditer(text)]
+        documents = len(separators) + (0 if text.lstrip().startswith("---") else 1)
+        if documents > 1:
+            raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
     return data
 
 
