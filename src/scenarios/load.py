@@ -73,8 +73,10 @@ def parse_text(text: str, file: str) -> Any:
         except _DuplicateKey as exc:
             line, column = find_duplicate_key(text, exc.key)
             raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column)]) from None
-        except (ValueError, RecursionError) as exc:
-            raise InputError([Problem(file, f"invalid JSON: {exc}")]) from None
+        except RecursionError:
+            raise InputError([Problem(file, "invalid JSON: it nests too deeply (lists or objects inside each other)", 1, 1)]) from None
+        except ValueError as exc:
+            raise InputError([Problem(file, f"invalid JSON: {exc}", 1, 1)]) from None
         bad = _lone_surrogate(data, ())
         if bad is not None:
             raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad)]))
@@ -159,6 +161,8 @@ def syntax_problem(text: str, file: str, message: str) -> Problem:
     what = re.sub(r"^YAML parse error at line \d+, column \d+:?\s*", "", what) or "invalid YAML"
     if "alias" in message and "limit" in message:
         return Problem(file, "too many aliases expanded (an alias bomb?): refused", 1, 1)
+    if "recursion limit" in what:
+        what = "it nests too deeply (lists or mappings inside each other)"
     if found:
         return Problem(file, f"invalid YAML: {what}", int(found.group(1)), int(found.group(2)))
     try:
@@ -204,7 +208,7 @@ def locate(text: str, problems: list[Problem]) -> list[Problem]:
         return problems
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    except (yaml.YAMLError, RecursionError):
         root = None
     return [p if p.line else _at(p, root) for p in problems]
 
