@@ -9,7 +9,6 @@ import datetime
 import io
 import os
 import sys
-import tempfile
 from typing import Optional
 
 import click
@@ -58,6 +57,8 @@ def write_output(text: str, output: Optional[str]) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
+    import tempfile
+
     directory = os.path.dirname(os.path.abspath(output))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".scenarios-", dir=directory)

@@ -15,12 +15,23 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
 import yaml_rs
 
 from .errors import InputError, Problem
 from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
+
+class _OnFirstUse:
+    """PyYAML, imported when a problem must be located (most runs never need it)."""
+
+    def __getattr__(self, name: str):
+        import yaml as module
+
+        globals()["yaml"] = module
+        return getattr(module, name)
+
+
+yaml = _OnFirstUse()
 
 MAX_BYTES = 512 * 1024 * 1024
 if hasattr(sys, "set_int_max_str_digits"):
