@@ -522,7 +522,6 @@ def test_user_text_cannot_drive_the_terminal(worker, extra):
 # -- problems only a real process shows ---------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="re2 writes its own log to the terminal before the product's message: 'WARNING: All log messages before absl::InitializeLog()...' and 'E0000 ... re2.cc:242] Error parsing ...'")
 def test_an_invalid_regex_prints_only_the_located_error():
     r = subprocess.run(
         [sys.executable, "-c", "from scenarios.cli import main; main()", "run", "good/case.yaml", "-r", "ruleset/regex_invalid.yaml"],
