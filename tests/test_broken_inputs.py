@@ -552,7 +552,6 @@ def test_a_fifo_is_refused_without_hanging(worker, tmp_path):
     assert_refused(o, str(fifo), FILE, "file")
 
 
-@pytest.mark.xfail(strict=True, reason="a ruleset id is taken for a path whenever a file or folder of that name exists in the working directory: with a folder 'idlib-m4' here, 'rulesets: [idlib-m4]' fails with 'idlib-m4: error: is a folder, not a file' instead of finding the bundled ruleset")
 def test_a_ruleset_id_is_not_shadowed_by_a_folder(worker, tmp_path):
     (tmp_path / "idlib-m4").mkdir()
     o = worker.run(["run", BUNDLED / "cases" / "idlib-m4-2020-05.yaml", "--format", "json"], cwd=tmp_path)

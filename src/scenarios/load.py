@@ -39,6 +39,7 @@ if hasattr(sys, "set_int_max_str_digits"):
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 BUNDLED = Path(__file__).parent / "bundled"
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
+ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _TAG_LIKE = re.compile(r"(?:^|[\s\[\{,:?-])!")
@@ -304,7 +305,7 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
     An id is looked up in ./rulesets/, then beside the case (its ../rulesets/), then
     among the bundled rulesets.
     """
-    if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or os.path.exists(name):
+    if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or (os.path.isfile(name) and not ID_LIKE.match(name)):
         return name
     places = [Path("rulesets")]
     if near:
@@ -315,6 +316,8 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
             candidate = place / f"{name}{ext}"
             if candidate.is_file():
                 return str(candidate) if place is not places[-1] else str(candidate)
+    if os.path.isfile(name):  # an id-like name that is no ruleset id, but a file here
+        return name
     raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets")])
 
 
