@@ -316,7 +316,7 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
             candidate = place / f"{name}{ext}"
             if candidate.is_file():
                 return str(candidate) if place is not places[-1] else str(candidate)
-    if os.path.isfile(name):  # an id-like name that is no ruleset id, but a file here
+    if os.path.exists(name):  # no ruleset has this id, but a file (or folder) here has this name
         return name
     raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets")])
 
