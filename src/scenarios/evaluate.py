@@ -269,17 +269,19 @@ def run_world(program: Program, facts: list, values: dict, encoded: Optional[dic
     """One world in one engine session. `encoded` keeps the engine facts of uncontested
     facts from one world to the next."""
     run = WorldRun(program, values)
-    engine_facts = []
-    for f in facts:
-        if f.id not in values or f.type not in program.fact_types:
-            continue
-        if encoded is not None and not f.contested:
-            if f.id not in encoded:
-                encoded[f.id] = encode(program, fact_type(f.type), f.id, values[f.id], f.date)
-            engine_facts.extend(encoded[f.id])
-        else:
-            engine_facts.extend(encode(program, fact_type(f.type), f.id, values[f.id], f.date))
-    engine.run_session(program.name, engine_facts, program.stratum_count, run)
+
+    def engine_facts():  # made as the engine takes them, not all held at once
+        for f in facts:
+            if f.id not in values or f.type not in program.fact_types:
+                continue
+            if encoded is not None and not f.contested:
+                if f.id not in encoded:
+                    encoded[f.id] = encode(program, fact_type(f.type), f.id, values[f.id], f.date)
+                yield from encoded[f.id]
+            else:
+                yield from encode(program, fact_type(f.type), f.id, values[f.id], f.date)
+
+    engine.run_session(program.name, engine_facts(), program.stratum_count, run)
     return run
 
 
@@ -327,7 +329,8 @@ def evaluate(
     exact = {iid: explain.monotone(program, cones[iid]) for iid in program.items}
     world_list = list(enumerate_worlds(cs))
     base: dict = visible(facts)
-    encoded: dict = {}
+    # engine facts kept from one world to the next; with one world, kept for nothing
+    encoded: Optional[dict] = {} if len(world_list) > 1 else None
     for w, world in enumerate(world_list):
         run = run_world(program, facts, views(facts, cs, world, base), encoded)
         memo: dict = {}
