@@ -369,7 +369,7 @@ def evaluate(
                         if not h
                     )
     n_worlds = len(world_list)
-    critical = critical_facts(case, rulesets, as_of, max_worlds, drop, states, n_worlds)
+    critical = critical_facts(case, program, as_of, drop, states, n_worlds)
     results = []
     for iid, item in program.items.items():
         st = states[iid]
@@ -451,7 +451,7 @@ def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, dro
     return holding
 
 
-def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worlds: int) -> dict:
+def critical_facts(case, program: Program, as_of, drop, states: dict, n_worlds: int) -> dict:
     """item id -> its critical facts, for items triggered in every world.
 
     Exact from necessary facts where an item's cone is monotone and acyclic; elsewhere
@@ -467,7 +467,6 @@ def critical_facts(case, rulesets, as_of, max_worlds, drop, states: dict, n_worl
         else:
             pending[iid] = st.candidates
     if pending:
-        program = _program(tuple(rulesets), as_of)
         candidates = sorted(set().union(*pending.values()))
         if len(candidates) <= MAX_RERUNS and len(candidates) * n_worlds <= MAX_RERUN_SESSIONS:
             lost: dict = {iid: [] for iid in pending}
