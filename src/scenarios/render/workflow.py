@@ -7,7 +7,6 @@ Everything an analyst wrote goes into `Text` objects, never into markup.
 
 from __future__ import annotations
 
-from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
@@ -15,7 +14,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import SCHEMA_VERSION
-from .terminal import clean, user
+from ..workflow.whatif import value_words
+from .terminal import user
 
 STATUS_WORDS = {
     "triggered": ("triggered", "bold red"),
@@ -229,7 +229,7 @@ def _item(c, facts: dict) -> Tree:
                 label.append(f"  {f.date or 'undated'}", style="cyan")
                 label.append_text(user(f"  {f.type}", "dim"))
                 if f.keys:
-                    label.append_text(user("  " + "; ".join(f"{k.key}: {_value(k.old)} → {_value(k.new)}" for k in f.keys)))
+                    label.append_text(user("  " + "; ".join(f"{k.key}: {value_words(k.old)} → {value_words(k.new)}" for k in f.keys)))
             root.add(label)
     if c.through:
         root.add(Text.assemble(("through: ", "bold"), user(", ".join(c.through))))
@@ -243,24 +243,11 @@ def _fact(sign: str, style: str, f) -> Text:
     if f.keys:
         for k in f.keys:
             t.append("\n    ")
-            t.append_text(user(f"{k.key}: {_value(k.old)} → {_value(k.new)}"))
+            t.append_text(user(f"{k.key}: {value_words(k.old)} → {value_words(k.new)}"))
     elif f.text:
         t.append("\n    ")
         t.append_text(user(f.text, "dim"))
     return t
-
-
-def _value(value: Any) -> str:
-    """A fact's value (JSON-ready) in words."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    if isinstance(value, dict) and "one_of" in value:
-        return "one of " + " | ".join(_value(a["value"]) for a in value["one_of"])
-    return clean(value)
 
 
 def diff_json(diff) -> dict:

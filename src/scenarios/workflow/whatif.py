@@ -220,12 +220,15 @@ def trace(problems: list, facts: list, origin: list, set_where: dict, case_path:
 
 
 def value_words(value: Any) -> str:
+    """A fact's value (JSON-ready, or as written) in words."""
     if value is None:
         return "(none)"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
         return "[" + ", ".join(value_words(v) for v in value) + "]"
+    if isinstance(value, dict) and isinstance(value.get("one_of"), list):
+        return "one of " + " | ".join(value_words(a["value"] if isinstance(a, dict) and "value" in a else a) for a in value["one_of"])
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {value_words(v)}" for k, v in value.items()) + "}"
     return str(value)
