@@ -77,10 +77,9 @@ def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> li
                 ids.add(n.fact)
             ids.update(n.facts)
             stack.extend(n.children)
-    by_id = {f.id: f for f in case.facts}
     out = []
     for fid in ids:
-        f = by_id.get(fid)
+        f = case.by_id.get(fid)
         if f is None:
             continue
         src = case.sources.get(f.source) if f.source else None

@@ -18,6 +18,7 @@ from typing import Any, Optional
 import yaml_rs
 
 from .errors import InputError, Problem
+from .heap import gc_paused, give_back
 from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
 
@@ -284,10 +285,14 @@ def _finish(text: str, model, problems: list[Problem], file: str):
 def load_case(path: str) -> tuple[Case, list[Problem]]:
     """A case and its warnings; InputError carrying every error found."""
     text = read_text(path)
-    data = parse_text(text, path)
-    if data is None:
-        raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1)])
-    return _finish(text, *build_case(data, path), path)
+    with gc_paused():
+        data = parse_text(text, path)
+        if data is None:
+            raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1)])
+        built = build_case(data, path, consume=True)
+        del data
+        give_back()
+        return _finish(text, *built, path)
 
 
 def load_ruleset(path: str) -> tuple[Ruleset, list[Problem]]:

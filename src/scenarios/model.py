@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
@@ -76,6 +77,11 @@ class Case:
     sources: dict  # key -> Source
     facts: tuple  # Fact, in file order
     file: str
+
+    @functools.cached_property
+    def by_id(self) -> dict:
+        """fact id -> Fact, made once (a case may hold a million facts)."""
+        return {f.id: f for f in self.facts}
 
 
 # -- conditions ------------------------------------------------------------------

@@ -202,7 +202,7 @@ def describe(value: Any) -> str:
 # -- cases -------------------------------------------------------------------------
 
 
-def build_case(data: Any, file: str) -> tuple[Optional[Case], list[Problem]]:
+def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Case], list[Problem]]:
     b = Builder(file)
     root = b.mapping(data, (), "a case file")
     if root is None:
@@ -224,7 +224,7 @@ def build_case(data: Any, file: str) -> tuple[Optional[Case], list[Problem]]:
         else:
             b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}")
     sources = build_sources(b, root.get("sources"))
-    facts = build_facts(b, root.get("facts"), sources) if "facts" in root else ()
+    facts = build_facts(b, root.get("facts"), sources, consume) if "facts" in root else ()
     cited = {f.source for f in facts} | {
         a.source for f in facts for alts in f.contested.values() for a in alts
     }
@@ -301,7 +301,9 @@ def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[s
     return key
 
 
-def build_facts(b: Builder, data: Any, sources: dict) -> list[Fact]:
+def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> list[Fact]:
+    """The facts of a case; `consume` frees each raw fact once built (so the raw data
+    and the model of a large case are not held at once)."""
     if not isinstance(data, list):
         b.error(("facts",), f"facts must be a list of facts, not {describe(data)}")
         return []
@@ -313,6 +315,8 @@ def build_facts(b: Builder, data: Any, sources: dict) -> list[Fact]:
         if m is None:
             continue
         fact = build_fact(b, m, path, sources)
+        if consume:
+            data[i] = None
         if fact is None:
             continue
         if fact.id in seen:
