@@ -59,3 +59,34 @@ def test_many_patterns_of_one_type_agree_with_the_model():
             when["all"].append({"not": {"indicator": f"i{i - 1}"}})
         items.append({"id": f"i{i}", "when": when})
     compare(case, [{"ruleset": "many", "indicators": items}])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cases_and_rulesets())
+def test_worlds_run_in_parts_give_the_same_report(data):
+    # --dask spreads a case's worlds over processes in parts; merged in order, the
+    # parts must say exactly what one pass over every world says
+    import pytest
+
+    from scenarios import evaluate as ev
+    from scenarios.api import case_from_data, ruleset_from_data
+    from scenarios.render.json import render
+
+    case, rulesets = data
+    try:
+        c = case_from_data(case)
+        rs = [ruleset_from_data(r, f"<ruleset {i}>") for i, r in enumerate(rulesets)]
+        whole = ev.evaluate(c, rs)
+    except InputError:
+        return
+    items = [r.id for r in whole.items()]
+    for size in (1, 3):
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(ev, "WORLDS_PER_PART", size)
+            parted = ev.evaluate(c, rs, map_worlds=lambda fn, tasks: [fn(t) for t in tasks])
+        assert render([parted]) == render([whole])
+        if items:
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(ev, "WORLDS_PER_PART", size)
+                one = ev.evaluate(c, rs, explain_id=items[-1], map_worlds=lambda fn, tasks: [fn(t) for t in tasks])
+            assert render([one]) == render([ev.evaluate(c, rs, explain_id=items[-1])])

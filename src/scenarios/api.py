@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 from .errors import InputError, Problem
 from .evaluate import evaluate
@@ -86,11 +86,13 @@ def run_files(
     as_of: Optional[datetime.date] = None,
     max_worlds: int = DEFAULT_MAX_WORLDS,
     explain_id: Optional[str] = None,
+    map_worlds: Optional[Callable] = None,
 ) -> RunResult:
-    """Run a case file (the bundled case when none) with rulesets given by path or id."""
+    """Run a case file (the bundled case when none) with rulesets given by path or id;
+    `map_worlds` as in `evaluate`."""
     case, warnings = load_case(case_path or bundled_case())
     loaded, more = rulesets_for(case, rulesets)
-    result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id)
+    result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, map_worlds=map_worlds)
     result.warnings = warnings + more
     return result
 

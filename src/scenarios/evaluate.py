@@ -9,8 +9,9 @@ match sets the engine's collector rules produced in the same session.
 from __future__ import annotations
 
 import datetime
+import itertools
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 from . import engine, explain, words
 from .errors import InputError, Problem
@@ -302,36 +303,42 @@ class ItemState:
 
 MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, none
 MAX_RERUN_SESSIONS = 4096  # and engine sessions those re-runs may take (facts x worlds)
+WORLDS_PER_PART = 64  # worlds in one task when the worlds are spread over processes
 
 
-def evaluate(
-    case: Case,
-    rulesets: list,
-    as_of: Optional[datetime.date] = None,
-    max_worlds: int = DEFAULT_MAX_WORLDS,
-    drop: frozenset = frozenset(),
-    explain_id: Optional[str] = None,
-) -> RunResult:
-    """Run a case against rulesets: statuses, derivations, near misses, evidence,
-    critical facts; with `explain_id`, that item's full explanation too."""
-    as_of = as_of or case.as_of
-    program = _program(tuple(rulesets), as_of)
-    if explain_id is not None and explain_id not in program.items:
-        from .suggest import did_you_mean
+@dataclass
+class WorldsPart:
+    """What a run of the worlds start..stop-1 found: each item's state, and the
+    explanation asked for (`holds`: where it first holds; `closest`: where it came
+    closest), with how close that was."""
 
-        raise InputError([Problem(explain_id, f"no indicator or scenario of that id in the rulesets{did_you_mean(explain_id, list(program.items))}")])
-    found: dict = {}
-    facts, later = in_run(case, as_of, drop)
+    start: int
+    stop: int
+    states: dict
+    found: dict
+    closest_held: int = -1
+
+
+def run_worlds(args: tuple) -> WorldsPart:
+    """The worlds start..stop-1 of a case, in their enumeration order (a task that
+    `evaluate` may hand to another process: it takes and gives plain data)."""
+    case, rulesets, as_of, drop, explain_id, start, stop = args
+    facts, _ = in_run(case, as_of, drop)
+    return worlds_part(_program(tuple(rulesets), as_of), case, facts, as_of, explain_id, start, stop)
+
+
+def worlds_part(program: Program, case: Case, facts: list, as_of: datetime.date, explain_id: Optional[str], start: int, stop: int) -> WorldsPart:
     cs = choices(facts)
-    check_world_count(cs, max_worlds, case.file)
-    states = {iid: ItemState() for iid in program.items}
+    world_list = list(itertools.islice(enumerate_worlds(cs), start, stop))
     cones = {iid: explain.cone(program, iid) for iid in program.items}
     exact = {iid: explain.monotone(program, cones[iid]) for iid in program.items}
-    world_list = list(enumerate_worlds(cs))
+    states = {iid: ItemState() for iid in program.items}
+    part = WorldsPart(start, stop, states, {})
+    found = part.found
     base: dict = visible(facts)
     # engine facts kept from one world to the next; with one world, kept for nothing
     encoded: Optional[dict] = {} if len(world_list) > 1 else None
-    for w, world in enumerate(world_list):
+    for w, world in enumerate(world_list, start):
         run = run_world(program, facts, views(facts, cs, world, base), encoded)
         memo: dict = {}
         for iid, item in program.items.items():
@@ -347,7 +354,7 @@ def evaluate(
                     st.because_world = w
                     st.because = explain.explain_item(run, iid, case, set())
                     st.derivations = len(run.fired[iid])
-                if st.triggered_in == w + 1:  # triggered in every world so far
+                if st.triggered_in == w - start + 1:  # triggered in every world so far
                     if exact[iid]:
                         st.critical |= explain.necessary(run, iid, memo)
                     else:
@@ -362,13 +369,77 @@ def evaluate(
                 if n > st.best_held:
                     if iid == explain_id:
                         found["closest"] = explain.explanation(run, iid, case, w, world_words(cs, world), "")
+                        part.closest_held = n
                     st.best_held = n
                     st.best_missing = sorted(
                         words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None)
                         for c, h in zip(conds, held)
                         if not h
                     )
+    return part
+
+
+def merge_parts(parts: list, items) -> tuple[dict, dict]:
+    """Item states and explanations over all worlds from parts in world order, as one
+    pass over every world would have found them."""
+    states = {iid: ItemState() for iid in items}
+    found: dict = {}
+    closest_held = -1
+    for part in parts:
+        size = part.stop - part.start
+        for iid, p in part.states.items():
+            st = states[iid]
+            if st.because is None and p.because is not None:
+                st.because, st.because_world, st.derivations = p.because, p.because_world, p.derivations
+            if st.triggered_in == part.start and p.triggered_in == size:  # in every world so far
+                st.critical |= p.critical
+                st.candidates |= p.candidates
+                st.exact = st.exact and p.exact
+            st.triggered_in += p.triggered_in
+            st.worlds.extend(p.worlds)
+            st.near_miss = st.near_miss or p.near_miss
+            if p.best_held > st.best_held:
+                st.best_held, st.best_missing = p.best_held, p.best_missing
+        if "holds" in part.found and "holds" not in found:
+            found["holds"] = part.found["holds"]
+        if "closest" in part.found and ("closest" not in found or part.closest_held > closest_held):
+            found["closest"] = part.found["closest"]
+            closest_held = max(closest_held, part.closest_held)
+    return states, found
+
+
+def evaluate(
+    case: Case,
+    rulesets: list,
+    as_of: Optional[datetime.date] = None,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
+    drop: frozenset = frozenset(),
+    explain_id: Optional[str] = None,
+    map_worlds: Optional[Callable] = None,
+) -> RunResult:
+    """Run a case against rulesets: statuses, derivations, near misses, evidence,
+    critical facts; with `explain_id`, that item's full explanation too.
+
+    `map_worlds(fn, tasks)`, when given, runs parts of the worlds (`run_worlds`) as
+    `list(map(fn, tasks))` would, for instance on other processes or machines.
+    """
+    as_of = as_of or case.as_of
+    program = _program(tuple(rulesets), as_of)
+    if explain_id is not None and explain_id not in program.items:
+        from .suggest import did_you_mean
+
+        raise InputError([Problem(explain_id, f"no indicator or scenario of that id in the rulesets{did_you_mean(explain_id, list(program.items))}")])
+    facts, later = in_run(case, as_of, drop)
+    cs = choices(facts)
+    check_world_count(cs, max_worlds, case.file)
+    world_list = list(enumerate_worlds(cs))
     n_worlds = len(world_list)
+    if map_worlds is None or n_worlds <= 1:
+        parts = [worlds_part(program, case, facts, as_of, explain_id, 0, n_worlds)]
+    else:
+        tasks = [(case, tuple(rulesets), as_of, drop, explain_id, a, min(a + WORLDS_PER_PART, n_worlds)) for a in range(0, n_worlds, WORLDS_PER_PART)]
+        parts = list(map_worlds(run_worlds, tasks))
+    states, found = merge_parts(parts, program.items)
     critical = critical_facts(case, program, as_of, drop, states, n_worlds)
     results = []
     for iid, item in program.items.items():
