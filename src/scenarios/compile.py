@@ -609,6 +609,17 @@ class EncodingPlan:
     window: bool  # whether some pattern has a date window
     joins: list  # attribute keys split into one engine fact per element
     screens: Optional[list]  # (key, tokens or None, lo, hi) per pattern; None: no screen
+    shared: Optional[list] = None  # the same, for patterns of rules over several facts
+    spread: list = field(default_factory=list)  # (screen, j-field) of patterns of joins spread by value
+
+
+def screen_of(key: PatternKey) -> tuple:
+    """(key, tokens, lo, hi): the first equality test of a pattern and its window;
+    a fact none of whose tokens of that key is among `tokens` cannot match it."""
+    for t in key.tests:
+        if t.op in ("eq", "contains", "in"):
+            return (t.key, frozenset(token(x) for x in (t.operand if t.op == "in" else (t.operand,))), key.lo, key.hi)
+    return (None, None, key.lo, key.hi)
 
 
 def encoding_plans(program: Program) -> dict:
@@ -638,6 +649,31 @@ def encoding_plans(program: Program) -> dict:
                 screens[key.ty] = None
             else:
                 entry.append((screen[0] if screen else None, screen[1] if screen else None, key.lo, key.hi))
+    # Facts that may meet others in one rule must share an engine session; the rest
+    # (single-pattern rules: counts, plain matches) may go to any (see engine.run_session).
+    # A rule of two case-fact patterns joined by one equality is met within the facts
+    # of one joined value: those facts may be spread over sessions by that value.
+    shared: dict = {}
+    spread: dict = {}
+    for bodies in program.bodies.values():
+        for body in bodies:
+            if len(body.patterns) < 2:
+                continue
+            joins = [(p, j) for p in body.patterns for j in p.joins]
+            by_value = len(body.patterns) == 2 and len(joins) == 1 and all(p.key.ty.startswith("f:") for p in body.patterns)
+            for p in body.patterns:
+                sc = screen_of(p.key)
+                if by_value:
+                    pattern, (key, other, other_key) = joins[0]
+                    jkey = key if p is pattern else other_key
+                    spread.setdefault(p.key.ty, []).append((sc, program.symbols[jkey] + "j"))
+                    continue
+                entry = shared.setdefault(p.key.ty, [])
+                if entry is not None:
+                    if sc[1] is None and sc[2] is None and sc[3] is None:
+                        shared[p.key.ty] = None
+                    else:
+                        entry.append(sc)
     plans = {}
     for ty in set(facets) | set(program.join_keys):
         need = facets.get(ty, {})
@@ -648,17 +684,17 @@ def encoding_plans(program: Program) -> dict:
             for i, (k, r) in enumerate(program.regexes)
             if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if key.ty == ty for t in key.tests)
         ]
-        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty))
+        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []))
     return plans
 
 
-def screened_out(plan: EncodingPlan, tokens_of: dict, day: Optional[int]) -> bool:
-    """True when no pattern of the type can match the fact: a cheap, conservative test
+def screened_out(screens: Optional[list], tokens_of: dict, day: Optional[int]) -> bool:
+    """True when no pattern of `screens` can match the fact: a cheap, conservative test
     on one equality and the window of each pattern (the engine does the matching).
     `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
-    if plan.screens is None:
+    if screens is None:
         return False
-    for key, tokens, lo, hi in plan.screens:
+    for key, tokens, lo, hi in screens:
         if lo is not None and (day is None or day < lo):
             continue
         if hi is not None and (day is None or day > hi):
@@ -674,9 +710,16 @@ def screened_out(plan: EncodingPlan, tokens_of: dict, day: Optional[int]) -> boo
 def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> list[dict]:
     """The engine facts for one fact: none when no pattern can match it, one, or one per
     combination of the elements of its joined keys."""
+    return encode_routed(program, ty, fid, values, date)[0]
+
+
+def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> tuple[list, bool, tuple]:
+    """`encode`; whether the fact may meet others in a rule that needs the world's main
+    session; and the j-fields by whose values it goes to the sessions of joins that
+    are spread by value (see engine.run_session)."""
     plan = program.plans.get(ty)
     if plan is None:
-        return []
+        return [], False, ()
     day = date.toordinal() if date is not None else None
     tokens_of: dict = {}
     for key, s, facets in plan.fields:
@@ -687,8 +730,10 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
                     tokens_of[key] = ["s" + v]
                 else:
                     tokens_of[key] = [token(x) for x in (v if isinstance(v, tuple) else (v,))]
-    if screened_out(plan, tokens_of, day):
-        return []
+    if screened_out(plan.screens, tokens_of, day):
+        return [], False, ()
+    shared = not screened_out(plan.shared, tokens_of, day)
+    spread = tuple(dict.fromkeys(jf for sc, jf in plan.spread if not screened_out([sc], tokens_of, day)))
     base: dict[str, Any] = {"ty": ty, "fid": fid}
     if day is not None and plan.window:
         base["dn"] = day
@@ -724,7 +769,7 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
             base[flag] = 1
     if not plan.joins:
         base["id"] = fid
-        return with_copies([base], program.copies.get(ty, 1))
+        return with_copies([base], program.copies.get(ty, 1)), shared, spread
     choices = []
     for key in plan.joins:
         v = values.get(key, MISSING)
@@ -738,7 +783,7 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
             if pair is not None:
                 fact[program.symbols[pair[0]] + "j"] = pair[1]
         out.append(fact)
-    return with_copies(out, program.copies.get(ty, 1))
+    return with_copies(out, program.copies.get(ty, 1)), shared, spread
 
 
 def with_copies(facts: list, copies: int) -> list:

@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Optional
 
 from . import engine, explain, words
 from .errors import InputError, Problem
-from .compile import Program, compile_program, encode, fact_type, item_type, pattern_key
+from .compile import Program, compile_program, encode, encode_routed, fact_type, item_type, pattern_key
 from .model import All, AnyOf, Case, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
 from .result import ItemResult, RunResult
 from .values import MISSING, elements, passes_ref, token
@@ -277,12 +277,14 @@ def run_world(program: Program, facts: list, values: dict, encoded: Optional[dic
                 continue
             if encoded is not None and not f.contested:
                 if f.id not in encoded:
-                    encoded[f.id] = encode(program, fact_type(f.type), f.id, values[f.id], f.date)
-                yield from encoded[f.id]
+                    encoded[f.id] = encode_routed(program, fact_type(f.type), f.id, values[f.id], f.date)
+                made, shared, spread = encoded[f.id]  # the engine reads each fact's session afresh
             else:
-                yield from encode(program, fact_type(f.type), f.id, values[f.id], f.date)
+                made, shared, spread = encode_routed(program, fact_type(f.type), f.id, values[f.id], f.date)
+            for m in made:
+                yield m, shared, spread
 
-    engine.run_session(program.name, engine_facts(), program.stratum_count, run)
+    engine.run_session(program.name, engine_facts(), program.stratum_count, run, buckets=min(MAX_BUCKETS, len(facts) // FACTS_PER_BUCKET))
     return run
 
 
@@ -301,6 +303,8 @@ class ItemState:
     exact: bool = True  # whether `critical` needs no re-runs
 
 
+FACTS_PER_BUCKET = 16384  # case facts per session of a join spread by value (engine.run_session)
+MAX_BUCKETS = 64
 MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, none
 MAX_RERUN_SESSIONS = 4096  # and engine sessions those re-runs may take (facts x worlds)
 WORLDS_PER_PART = 64  # worlds in one task when the worlds are spread over processes
