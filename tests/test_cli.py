@@ -147,6 +147,19 @@ def test_python_tags_are_refused_not_run(files):
     assert result.exit_code == 2 and "pwned" not in result.output
 
 
+def test_a_tag_after_any_whitespace_or_flow_indicator_is_looked_at():
+    # the quick scan for tags must see every place a YAML tag can start: after any
+    # whitespace character, a flow indicator, ':', '?' or '-', or at the very start
+    import re
+
+    from scenarios.load import _has_tag
+
+    for code in range(0x3100):
+        c = chr(code)
+        assert _has_tag("x" + c + "!x") == bool(re.match(r"[\s\[\{,:?-]", c)), repr(c)
+    assert _has_tag("!x") and not _has_tag("text: wow! no tag")
+
+
 def test_alias_bomb_is_refused(files):
     bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n'
     prev = "a"

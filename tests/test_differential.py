@@ -90,3 +90,19 @@ def test_worlds_run_in_parts_give_the_same_report(data):
                 mp.setattr(ev, "WORLDS_PER_PART", size)
                 one = ev.evaluate(c, rs, explain_id=items[-1], map_worlds=lambda fn, tasks: [fn(t) for t in tasks])
             assert render([one]) == render([ev.evaluate(c, rs, explain_id=items[-1])])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cases_and_rulesets())
+def test_engine_agrees_with_the_model_with_facts_over_many_sessions(data):
+    # a large case spreads a world's facts over engine sessions (engine.run_session):
+    # here sessions of a few facts each, so that every way of spreading them is used
+    import pytest
+
+    from scenarios import engine
+    from scenarios import evaluate as ev
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine, "SHARD", 2)
+        mp.setattr(ev, "FACTS_PER_BUCKET", 2)
+        compare(*data)

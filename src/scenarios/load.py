@@ -43,7 +43,6 @@ _POSITION = re.compile(r"line (\d+),? column (\d+)")
 ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_TAG_LIKE = re.compile(r"(?:^|[\s\[\{,:?-])!")
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
 
@@ -102,7 +101,7 @@ def parse_text(text: str, file: str) -> Any:
         raise InputError([syntax_problem(text, file, str(exc))]) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         raise InputError([Problem(file, f"invalid YAML: {exc}")]) from None
-    if _TAG_LIKE.search(text):
+    if _has_tag(text):
         refuse_tags(text, file)
     if isinstance(data, list):
         separators = [m.start() for m in _DOCUMENT.finditer(text)]
@@ -110,6 +109,20 @@ def parse_text(text: str, file: str) -> Any:
         if documents > 1:
             raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
     return data
+
+
+def _has_tag(text: str) -> bool:
+    """Whether a `!` stands where a tag could start (a regular expression over the
+    whole text took 1.7 s on a 99 MB case; `str.find` takes milliseconds)."""
+    i = text.find("!")
+    while i != -1:
+        if i == 0 or text[i - 1] in _BEFORE_TAG:
+            return True
+        i = text.find("!", i + 1)
+    return False
+
+
+_BEFORE_TAG = frozenset(" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000[{,:?-")
 
 
 def refuse_tags(text: str, file: str) -> None:
