@@ -99,6 +99,34 @@ def test_explain_a_contested_item_shows_its_world_and_bindings():
     assert "$atk = convoy-attack" in result.output and "✓" in result.output
 
 
+def test_explain_marks_parts_that_use_an_outer_binding_as_depending_on_it():
+    # the inner all uses $a, bound outside the not: it holds or not per binding
+    case = case_of("""
+  - {id: a1, type: attack, actor: HTS}
+  - {id: a2, type: attack, actor: TIP}
+  - {id: a3, type: attack, actor: TIP}
+""")
+    rules = """
+ruleset: r
+indicators:
+  - id: lone-attacker
+    when:
+      all:
+        - {match: attack, as: a}
+        - not: {all: [{match: attack, as: b, where: {actor: $a.actor, id: {ne: $a.id}}}]}
+"""
+    result = run(case, rules)
+    assert result.find("lone-attacker").status == "triggered"
+    from scenarios.evaluate import evaluate
+    from scenarios.api import case_from_text, ruleset_from_text
+
+    e = evaluate(case_from_text(case), [ruleset_from_text(rules)], explain_id="lone-attacker").explanation
+    attack, negation = e.tree.children
+    assert (attack.holds, negation.holds) == (True, True)
+    inner = negation.children[0]
+    assert inner.holds is None and inner.children[0].holds is None
+
+
 def test_explain_unknown_id_is_an_error():
     result = CliRunner().invoke(cli, ["run", "--explain", "spring-shield"])
     assert result.exit_code == 2 and "did you mean 'spring-shield-restarts'" in result.stderr

@@ -335,11 +335,12 @@ def cone_facts(run, items: set) -> set:
 MAX_EXPLAINED = 100  # derivations listed by --explain
 
 
-def condition_tree(run, cond, as_of: datetime.date, holds: Optional[bool] = None, bound: frozenset = frozenset()) -> ConditionNode:
-    """A condition and its parts, each marked holds / does not hold in this world."""
+def condition_tree(run, cond, as_of: datetime.date, holds: Optional[bool] = None) -> ConditionNode:
+    """A condition and its parts, each marked holds / does not hold in this world; a
+    part that uses a name bound outside it is left unmarked (it depends on the binding)."""
     label = words.condition(cond, as_of) if not isinstance(cond, (All, AnyOf, Not)) else {All: "all of", AnyOf: "any of", Not: "not"}[type(cond)]
-    free = refs_of(cond) - bound
-    if holds is None and not free:
+    outer = refs_of(cond) - binds_of(cond)  # names it needs from outside itself
+    if holds is None and not outer:
         holds = run.holds(cond, {})
     detail = ""
     if isinstance(cond, Match):
@@ -348,19 +349,18 @@ def condition_tree(run, cond, as_of: datetime.date, holds: Optional[bool] = None
     elif isinstance(cond, ItemRef):
         n = len(run.fired[cond.id])
         detail = f"derived {n} time{'s' if n != 1 else ''}" if n else "not derived"
-    elif isinstance(cond, Count) and not free:
+    elif isinstance(cond, Count) and not outer:
         detail = f"{run.count(cond, {})} counted"
     node = ConditionNode(label, holds, detail)
     if isinstance(cond, All):
         conds = list(cond.conditions)
-        inner = bound | frozenset(b for c in conds for b in binds_of(c))
         for i, c in enumerate(conds):
-            h = run.condition_holds(conds, i) if not (refs_of(c) - inner) else None
-            node.children.append(condition_tree(run, c, as_of, h, inner))
+            h = run.condition_holds(conds, i) if not outer else None
+            node.children.append(condition_tree(run, c, as_of, h))
     elif isinstance(cond, AnyOf):
-        node.children = [condition_tree(run, c, as_of, None, bound) for c in cond.conditions]
+        node.children = [condition_tree(run, c, as_of, None) for c in cond.conditions]
     elif isinstance(cond, Not):
-        node.children = [condition_tree(run, cond.condition, as_of, None, bound)]
+        node.children = [condition_tree(run, cond.condition, as_of, None)]
     return node
 
 
