@@ -53,19 +53,36 @@ class Fact:
     source: Optional[str]
     credibility: Optional[int]
     text: Optional[str]
-    attributes: dict  # key -> Value, the uncontested attributes
+    values: dict  # what `where` sees in every world: uncontested attributes, id, date...
     contested: dict  # key -> tuple[Alternative, ...]; "present" may be among them
     path: tuple = ()
 
+    @property
+    def attributes(self) -> dict:
+        """The uncontested attributes alone: a new dict."""
+        return {k: v for k, v in self.values.items() if k not in _VISIBLE_RESERVED}
+
     def visible(self) -> dict:
         """The keys `where` sees on this fact (contested ones excluded): a new dict."""
-        out = dict(self.attributes)
-        out["id"] = self.id
-        for key in ("date", "source", "credibility", "text"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
+        return dict(self.values)
+
+
+def fact_values(attributes: dict, fid: str, date, source, credibility, text) -> dict:
+    """`attributes` (taken, not copied) with the reserved keys `where` sees: a Fact's
+    `values`. One dict a fact: a million-fact case holds no second copy."""
+    attributes["id"] = fid
+    if date is not None:
+        attributes["date"] = date
+    if source is not None:
+        attributes["source"] = source
+    if credibility is not None:
+        attributes["credibility"] = credibility
+    if text is not None:
+        attributes["text"] = text
+    return attributes
+
+
+_VISIBLE_RESERVED = frozenset(VISIBLE_RESERVED)
 
 
 @dataclass(frozen=True)

@@ -59,13 +59,15 @@ def views(facts, cs: list[Choice], world: tuple, base: Optional[dict] = None) ->
     `base` (from `visible`) saves rebuilding the values of uncontested facts in each
     world; they are shared, and nobody writes to them.
     """
+    if base is not None and len(base) == len(facts):
+        return base  # no fact is contested: every world sees the same values
     chosen: dict = {}
     for c, i in zip(cs, world):
         chosen[(c.fact, c.key)] = c.alternatives[i].value
     out = {}
     for fact in facts:
         if not fact.contested:
-            out[fact.id] = base[fact.id] if base is not None else fact.visible()
+            out[fact.id] = base[fact.id] if base is not None else fact.values
             continue
         values = fact.visible()
         absent = False
@@ -84,7 +86,7 @@ def views(facts, cs: list[Choice], world: tuple, base: Optional[dict] = None) ->
 
 def visible(facts) -> dict:
     """fact id -> the values `where` sees on an uncontested fact, in every world."""
-    return {f.id: f.visible() for f in facts if not f.contested}
+    return {f.id: f.values for f in facts if not f.contested}
 
 
 def get(values: dict, key: str):
