@@ -404,10 +404,16 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
             attributes[intern(key)] = value
             continue
         if t is list:
-            items = tuple(_plain(v) for v in value)
-            if _SLOW in items:
-                return None
-            attributes[intern(key)] = tuple(strings.setdefault(x, x) if type(x) is str and len(x) <= 32 else x for x in items)
+            items = []
+            for x in value:
+                if type(x) is str and len(x) != 10:
+                    items.append(strings.setdefault(x, x) if len(x) <= 32 else x)
+                    continue
+                x = _plain(x)
+                if x is _SLOW:
+                    return None
+                items.append(x)
+            attributes[intern(key)] = tuple(items)
             continue
         v = _plain(value)
         if v is _SLOW:

@@ -25,7 +25,7 @@ class Choice:
 def choices(facts) -> list[Choice]:
     """The contested keys of the facts in a run, by fact id then key."""
     out = []
-    for fact in sorted(facts, key=lambda f: f.id):
+    for fact in sorted((f for f in facts if f.contested), key=lambda f: f.id):
         for key in sorted(fact.contested):
             alts = fact.contested[key]
             if len(alts) > 1:
