@@ -2,13 +2,16 @@
 
 import json
 import textwrap
+from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
 from scenarios import cli_workflow
-from scenarios.load import BUNDLED, load_case, load_ruleset
+from scenarios.load import load_case, load_ruleset
+
+BUNDLED = Path(__file__).parent.parent / "src" / "scenarios" / "bundled"
 
 
 @click.group()
@@ -108,7 +111,7 @@ tests:
 
 
 def test_bundled_ruleset_tests_pass():
-    result = invoke("test", BUNDLED / "rulesets" / "idlib-m4.tests.yaml")
+    result = invoke("test", str(BUNDLED / "rulesets" / "idlib-m4.tests.yaml"))
     assert result.exit_code == 0, result.output
     assert last_line(result) == "14 passed, 0 failed"
 

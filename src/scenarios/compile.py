@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import hashlib
 import itertools
 import json
 import struct
@@ -140,7 +139,7 @@ class Program:
     plans: dict = field(default_factory=dict)  # engine type -> EncodingPlan
     copies: dict = field(default_factory=dict)  # engine type -> copies of each fact (default 1)
     definition: dict = field(default_factory=dict)
-    name: str = ""
+    name: str = ""  # the engine's, set when registered
     as_of: Optional[datetime.date] = None
 
     @property
@@ -349,8 +348,6 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
                 note_pattern(program, c, key)
     program.plans = encoding_plans(program)
     program.definition = engine_definition(program)
-    digest = hashlib.sha256(json.dumps(program.definition, sort_keys=True, default=str).encode()).hexdigest()
-    program.name = "scenarios-" + digest[:24]
     return program
 
 

@@ -63,7 +63,7 @@ class Handler(Protocol):
 
 
 _host = None
-_registered: set = set()
+_registered: dict = {}  # definition as JSON text -> ruleset name
 _handlers: dict = {}
 _outboxes: dict = {}  # session -> where its derived facts go (None: asserted in it)
 _sessions = itertools.count(1)
@@ -151,10 +151,14 @@ def _dispatch(runs: tuple, aliases: tuple) -> Callable:
     return action
 
 
-def register(name: str, definition: dict) -> None:
-    """Register a program's ruleset once per process (durable-rules cannot remove one)."""
-    if name in _registered:
-        return
+def register(definition: dict) -> str:
+    """The engine's name of a program's ruleset, registered once per process
+    (durable-rules cannot remove one): equal definitions share it."""
+    key = json.dumps(definition, sort_keys=True, default=str)
+    name = _registered.get(key)
+    if name is not None:
+        return name
+    name = f"scenarios-{len(_registered) + 1}"
     rules = {}
     for rule_name, rule in definition.items():
         rule = dict(rule)
@@ -170,7 +174,8 @@ def register(name: str, definition: dict) -> None:
         raise
     except Exception as exc:
         raise EngineError(f"the rules engine refused the compiled rules: {exc}") from None
-    _registered.add(name)
+    _registered[key] = name
+    return name
 
 
 def run_session(name: str, facts: Iterable[tuple], strata: int, handler, buckets: int = 1) -> None:

@@ -243,7 +243,7 @@ class WorldRun:
 def _program(rulesets: tuple, as_of: datetime.date) -> Program:
     # compiled afresh (milliseconds); the engine registers each distinct ruleset once
     program = compile_program(list(rulesets), as_of)
-    engine.register(program.name, program.definition)
+    program.name = engine.register(program.definition)
     return program
 
 

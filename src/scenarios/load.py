@@ -12,7 +12,6 @@ import json
 import os
 import re
 import sys
-from pathlib import Path
 from typing import Any, Optional
 
 import yaml_rs
@@ -38,7 +37,7 @@ MAX_BYTES = 512 * 1024 * 1024
 if hasattr(sys, "set_int_max_str_digits"):
     sys.set_int_max_str_digits(0)  # a whole number of any length is a number, not an error
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
-BUNDLED = Path(__file__).parent / "bundled"
+BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled")
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
 ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
@@ -48,18 +47,18 @@ _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", 
 
 def read_text(path: str) -> str:
     """The text of a file; InputError when it is missing, a folder, binary or not UTF-8."""
-    p = Path(path)
-    if not p.exists():
+    if not os.path.exists(path):
         raise InputError([Problem(path, "no such file")])
-    if p.is_dir():
+    if os.path.isdir(path):
         raise InputError([Problem(path, "is a folder, not a file")])
-    if not p.is_file():  # a pipe or a device would block or never end
+    if not os.path.isfile(path):  # a pipe or a device would block or never end
         raise InputError([Problem(path, "is not a regular file")])
     try:
-        size = p.stat().st_size
+        size = os.stat(path).st_size
         if size > MAX_BYTES:
             raise InputError([Problem(path, f"the file is {size // 2**20} MiB; at most {MAX_BYTES // 2**20} MiB are read")])
-        raw = p.read_bytes()
+        with open(path, "rb") as f:
+            raw = f.read()
     except OSError as exc:
         raise InputError([Problem(path, f"cannot be read: {exc.strerror or exc}")]) from None
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -304,7 +303,8 @@ def load_case(path: str) -> tuple[Case, list[Problem]]:
             raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1)])
         built = build_case(data, path, consume=True)
         del data
-        give_back()
+        if len(text) > 2**22:
+            give_back()
         return _finish(text, *built, path)
 
 
@@ -325,19 +325,19 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
     """
     if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or (os.path.isfile(name) and not ID_LIKE.match(name)):
         return name
-    places = [Path("rulesets")]
+    places = ["rulesets"]
     if near:
-        places.append(Path(near).resolve().parent.parent / "rulesets")
-    places.append(BUNDLED / "rulesets")
+        places.append(os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(near))), "rulesets"))
+    places.append(os.path.join(BUNDLED, "rulesets"))
     for place in places:
         for ext in (".yaml", ".yml", ".json"):
-            candidate = place / f"{name}{ext}"
-            if candidate.is_file():
-                return str(candidate) if place is not places[-1] else str(candidate)
+            candidate = os.path.join(place, f"{name}{ext}")
+            if os.path.isfile(candidate):
+                return candidate
     if os.path.exists(name):  # no ruleset has this id, but a file (or folder) here has this name
         return name
     raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets")])
 
 
 def bundled_case() -> str:
-    return str(BUNDLED / "cases" / "idlib-m4-2020-05.yaml")
+    return os.path.join(BUNDLED, "cases", "idlib-m4-2020-05.yaml")
