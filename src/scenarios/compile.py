@@ -704,6 +704,14 @@ def screened_out(screens: Optional[list], tokens_of: dict, day: Optional[int]) -
     return True
 
 
+def _in_some_window(screens: list, day: Optional[int]) -> bool:
+    """Whether the fact's day passes the window of some pattern (or one has none)."""
+    for _, _, lo, hi in screens:
+        if (lo is None or (day is not None and day >= lo)) and (hi is None or (day is not None and day <= hi)):
+            return True
+    return False
+
+
 def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> list[dict]:
     """The engine facts for one fact: none when no pattern can match it, one, or one per
     combination of the elements of its joined keys."""
@@ -718,6 +726,8 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
     if plan is None:
         return [], False, ()
     day = date.toordinal() if date is not None else None
+    if plan.screens is not None and not _in_some_window(plan.screens, day):
+        return [], False, ()  # most facts of a large case: decided before any token is made
     tokens_of: dict = {}
     for key, s, facets in plan.fields:
         if "t" in facets:
