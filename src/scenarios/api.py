@@ -50,27 +50,42 @@ def ruleset_from_text(text: str, file: str = "<ruleset>") -> Ruleset:
     return _finish(text, *build_ruleset(parse_text(text, file), file), file)[0]
 
 
+def no_rulesets(case_file: str) -> InputError:
+    return InputError([Problem(case_file, "no rulesets to run: name them with -r or in the case's 'rulesets:'")])
+
+
+def find_rulesets(case_file: str, wanted: Sequence[str], named_by_case: bool) -> list[tuple[Optional[str], list]]:
+    """Each ruleset of `wanted` in order, once: (its file, []), or (None, the problems
+    of finding it). Reads no ruleset."""
+    seen: set = set()
+    out: list = []
+    for i, name in enumerate(wanted):
+        try:
+            path = find_ruleset(name, case_file)
+        except InputError as exc:
+            if named_by_case:  # say where the case names it
+                exc = InputError([Problem(case_file, f"ruleset '{name}' is not in ./rulesets/, beside the case or bundled", path=("rulesets", i))])
+            out.append((None, exc.problems))
+            continue
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            out.append((path, []))
+    return out
+
+
 def rulesets_for(case: Case, names: Sequence[str]) -> tuple[list, list]:
     """The rulesets a run uses (given, else the case's own) and their warnings."""
     wanted = list(names) or list(case.rulesets)
     if not wanted:
-        raise InputError([Problem(case.file, "no rulesets to run: name them with -r or in the case's 'rulesets:'")])
-    seen: set = set()
+        raise no_rulesets(case.file)
     out, warnings = [], []
     problems: list = []
-    for i, name in enumerate(wanted):
+    for path, found in find_rulesets(case.file, wanted, not names):
+        if path is None:
+            problems.extend(found)
+            continue
         try:
-            try:
-                path = find_ruleset(name, case.file)
-            except InputError:
-                if names:
-                    raise
-                # named by the case: say where
-                raise InputError([Problem(case.file, f"ruleset '{name}' is not in ./rulesets/, beside the case or bundled", path=("rulesets", i))]) from None
-            real = os.path.realpath(path)
-            if real in seen:
-                continue
-            seen.add(real)
             ruleset, w = load_ruleset(path)
             out.append(ruleset)
             warnings.extend(w)

@@ -1,4 +1,5 @@
-"""Many cases at once: in this process, or in parallel worker processes.
+"""Many cases at once: in this process, in parallel worker processes, or on a Dask
+cluster (`cluster.py`).
 
 durable-rules is not thread-safe, so parallel runs are processes, each with its own
 engine host. Results come back in the order the cases were given.
@@ -30,11 +31,17 @@ def run_cases(
     explain_id: Optional[str] = None,
     jobs: int = 1,
     progress: Optional[Callable[[int], None]] = None,
+    dask: Optional[str] = None,
 ) -> tuple[list, list]:
-    """(results, problems) for the cases, in order; `progress(n)` after each case."""
+    """(results, problems) for the cases, in order; `progress(n)` after each case.
+    With `dask`, the address of a Dask scheduler, they run on that cluster."""
     work = [(c, tuple(rulesets), as_of, max_worlds, explain_id) for c in cases]
     outcomes: list = []
-    if jobs <= 1 or len(work) <= 1:
+    if dask is not None:
+        from .cluster import run_cases as on_cluster
+
+        outcomes = on_cluster(cases, dask, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, progress=progress)
+    elif jobs <= 1 or len(work) <= 1:
         for w in work:
             outcomes.append(_one(w))
             if progress:

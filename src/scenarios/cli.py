@@ -147,7 +147,8 @@ def cli() -> None:
 @click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["triggered", "contested", "near-miss"]), help="Exit 1 when some scenario is triggered / contested / a near miss (repeatable), for scheduled monitoring.")
 @click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Run several cases in this many parallel processes.")
-def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, width, jobs) -> None:
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT): the cases, or the worlds of a single case, as tasks. Needs scenarios[dask]; see docs/scaling.md.")
+def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, width, jobs, dask_address) -> None:
     """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
 
     \b
@@ -159,13 +160,16 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
       scenarios run --explain spring-shield-restarts
       scenarios run my-case.yaml --fail-on triggered --format json -o latest.json
       scenarios run cases/*.yaml --jobs 2
+      scenarios run cases/*.yaml --dask tcp://scheduler:8786
       scenarios run --format html -o briefing.html
     """
     from .batch import run_cases
 
+    if dask_address is not None and jobs > 1:
+        raise click.UsageError("--jobs and --dask cannot be used together: --dask runs the cases on the cluster's workers")
     todo = list(cases) or [None]
     with progress_bar(len(todo)) as advance:
-        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance)
+        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
     if problems:
         fail_input(problems)
     for r in results:

@@ -296,7 +296,11 @@ def _finish(text: str, model, problems: list[Problem], file: str):
 
 def load_case(path: str) -> tuple[Case, list[Problem]]:
     """A case and its warnings; InputError carrying every error found."""
-    text = read_text(path)
+    return load_case_text(read_text(path), path)
+
+
+def load_case_text(text: str, path: str) -> tuple[Case, list[Problem]]:
+    """A case and its warnings from the text of the file `path`, as `load_case` reads it."""
     with gc_paused():
         data = parse_text(text, path)
         if data is None:
@@ -310,7 +314,11 @@ def load_case(path: str) -> tuple[Case, list[Problem]]:
 
 def load_ruleset(path: str) -> tuple[Ruleset, list[Problem]]:
     """A ruleset and its warnings; InputError carrying every error found."""
-    text = read_text(path)
+    return load_ruleset_text(read_text(path), path)
+
+
+def load_ruleset_text(text: str, path: str) -> tuple[Ruleset, list[Problem]]:
+    """A ruleset and its warnings from the text of the file `path`."""
     data = parse_text(text, path)
     if data is None:
         raise InputError([Problem(path, "is empty: a ruleset needs ruleset and indicators or scenarios", 1, 1)])
