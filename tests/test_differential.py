@@ -105,4 +105,5 @@ def test_engine_agrees_with_the_model_with_facts_over_many_sessions(data):
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "SHARD", 2)
         mp.setattr(ev, "FACTS_PER_BUCKET", 2)
+        mp.setattr(ev, "SPREAD_FROM", 0)
         compare(*data)

@@ -569,6 +569,7 @@ def test_facts_spread_over_many_sessions_give_the_same_report(monkeypatch):
     whole = render([run_data(case, [rules])])
     monkeypatch.setattr(engine, "SHARD", 7)
     monkeypatch.setattr(ev, "FACTS_PER_BUCKET", 20)
+    monkeypatch.setattr(ev, "SPREAD_FROM", 0)
     assert render([run_data(case, [rules])]) == whole
     got = run_data(case, [rules])
     surge = sum(1 for f in facts[6:] if f["target"] == "RU" and "2020-05-15" <= f["date"] <= "2020-05-29")

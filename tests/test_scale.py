@@ -6,13 +6,19 @@ were batched; this test is what proves the way facts go into the engine.
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from bigcase import generate
 from scenarios.cli import cli
 
 
-def test_100k_facts_give_exact_statuses_counts_and_joins(tmp_path):
+@pytest.mark.parametrize("spread", [False, True], ids=["as-run", "joins-spread-over-sessions"])
+def test_100k_facts_give_exact_statuses_counts_and_joins(tmp_path, monkeypatch, spread):
+    if spread:  # as a run of more than SPREAD_FROM facts does (evaluate.run_world)
+        from scenarios import evaluate
+
+        monkeypatch.setattr(evaluate, "SPREAD_FROM", 0)
     case, rules, expected = generate(100_000)
     (tmp_path / "big.yaml").write_text(case)
     (tmp_path / "big-rules.yaml").write_text(rules)

@@ -12,7 +12,7 @@ from typing import Callable, Optional, Sequence
 
 from .errors import InputError, Problem
 from .evaluate import evaluate
-from .heap import gc_paused
+from .heap import frozen_heap
 from .load import bundled_case, find_ruleset, load_case, load_ruleset
 from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
@@ -106,9 +106,9 @@ def run_files(
 ) -> RunResult:
     """Run a case file (the bundled case when none) with rulesets given by path or id;
     `map_worlds` as in `evaluate`."""
-    with gc_paused():  # see heap.gc_paused: the run builds a million small objects too
-        case, warnings = load_case(case_path or bundled_case())
-        loaded, more = rulesets_for(case, rulesets)
+    case, warnings = load_case(case_path or bundled_case())
+    loaded, more = rulesets_for(case, rulesets)
+    with frozen_heap():
         result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, map_worlds=map_worlds)
     result.warnings = warnings + more
     return result

@@ -24,6 +24,28 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def frozen_heap() -> Iterator[None]:
+    """Keep the cyclic collector off what exists now (a case just read) while a run
+    makes and drops objects of its own, which it still collects.
+
+    Pausing the collector for a whole run made a 10,000-fact run of 1,000 rules take
+    9.5 s and 794 MiB instead of 5.6 s and 315 MiB: the engine's Python layer leaves
+    cycles behind at every action.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], YOUNG), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+YOUNG = 50_000  # new objects between two collections of the youngest (Python's default: 700)
+
+
 def give_back() -> None:
     """Return the C heap's free memory to the system (glibc only; elsewhere nothing).
 
