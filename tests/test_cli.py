@@ -197,6 +197,18 @@ def test_fail_on_exits_1_when_met(files):
     assert invoke(*args, "--fail-on", "near-miss", "--fail-on", "triggered").exit_code == 1
 
 
+def test_several_cases_end_with_a_board_of_what_holds_in_each():
+    result = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--width", "200")
+    assert result.exit_code == 0, result.output
+    board = result.stdout[result.stdout.rindex("2 cases"):]
+    may, august = board[board.index("idlib-m4-2020-05"):board.index("idlib-m4-2020-08")], board[board.index("idlib-m4-2020-08"):]
+    assert "2020-05-29" in may and "press-the-jihadists" in may  # contested in May
+    assert "2020-08-31" in august and "asymmetric-war" in august  # triggered in August
+    assert "asymmetric-war" not in may
+    one = invoke("run", "cases/idlib-m4-2020-05.yaml", "--width", "200")
+    assert "1 cases" not in one.stdout and "2 cases" not in one.stdout
+
+
 def test_jobs_give_the_same_bytes_as_a_plain_run():
     plain = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json")
     parallel = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json", "--jobs", "2")

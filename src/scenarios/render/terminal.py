@@ -269,6 +269,24 @@ def report(result: RunResult) -> Iterable[RenderableType]:
     yield Text(LEGEND, style="dim")
 
 
+def cases_board(results: list) -> Table:
+    """One row a case, after the reports of a run of several: what holds where."""
+    table = Table(title=f"{len(results)} cases", title_justify="left", box=box.SIMPLE_HEAD, expand=False, pad_edge=False)
+    table.add_column("case", no_wrap=True)
+    table.add_column("as of", no_wrap=True)
+    table.add_column("worlds", justify="right", no_wrap=True)
+    table.add_column("scenarios", ratio=1)
+    for result in results:
+        lines = []
+        for wanted, (word, style) in (("triggered", STATUS["triggered"]), ("contested", STATUS["contested"]), ("near_miss", STATUS["near_miss"])):
+            ids = [r.id for r in result.scenarios if (r.near_miss if wanted == "near_miss" else r.status == wanted)]
+            if ids:
+                lines.append(Text.assemble((word, style), "  ", user(", ".join(ids))))
+        cell = Text("\n").join(lines) if lines else Text("no scenario triggered, contested or a near miss", style="dim")
+        table.add_row(user(result.case), user(result.as_of), str(result.worlds), cell)
+    return table
+
+
 def render(results: list, console: Console) -> None:
     for i, result in enumerate(results):
         if i:
@@ -276,3 +294,6 @@ def render(results: list, console: Console) -> None:
         parts = report(result) if result.explanation is None else [header(result), *explained(result.explanation), Text(LEGEND, style="dim")]
         for part in parts:
             console.print(part)
+    if len(results) > 1:
+        console.rule()
+        console.print(cases_board(results))
