@@ -306,11 +306,12 @@ class ItemState:
 
 # Joins are spread over sessions only in large runs: a fact of several joins goes to
 # several sessions, which cost more than they saved below this size (measured: 10k
-# facts x 1,000 rules, 5.6 s in one session, 9.0 s over two; 100k facts x 10 rules,
-# no difference; 1M facts x 10 rules, 12.5 s of engine time in one, 5.3 s over 244).
+# facts x 1,000 rules, 5.5 s in one session, 8.9 s over two; 100k facts x 10 rules,
+# 0.65 s against 0.61 s; 1M facts x 10 rules, 12.5 s of engine time in one, 5.8 s over
+# 244 run one after another).
 SPREAD_FROM = 200_000
 FACTS_PER_BUCKET = 4096  # case facts per session of a join spread by value (engine.run_session)
-MAX_BUCKETS = 256  # measured at 1M facts: 64 sessions 7.3 s of engine time, 256 5.3 s, 1,024 7.0 s
+MAX_BUCKETS = 256
 MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, none
 MAX_RERUN_SESSIONS = 4096  # and engine sessions those re-runs may take (facts x worlds)
 WORLDS_PER_PART = 64  # worlds in one task when the worlds are spread over processes
