@@ -14,7 +14,6 @@ import re
 from sys import intern
 from typing import Any, Optional
 
-import re2
 
 from . import suggest
 from .errors import Problem
@@ -47,8 +46,17 @@ REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)\Z", re.S)
 NAME_REF_RE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_-]*\Z")
 WITHIN_RE = re.compile(r"([0-9]+)\s*([dwmy])\Z")
 MAX_PATTERN = 256
-RE2_OPTIONS = re2.Options()
-RE2_OPTIONS.log_errors = False  # the reason is ours to say, not printed by RE2 itself
+
+
+@functools.lru_cache(maxsize=None)
+def _re2() -> tuple:
+    """RE2 and its options, imported when a ruleset first uses `matches` (a run
+    without one does not pay for the import)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # the reason is ours to say, not printed by RE2 itself
+    return re2, options
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
@@ -840,7 +848,8 @@ def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: 
             b.error(path, f"the pattern is {len(operand)} characters long; at most {MAX_PATTERN} are allowed")
             return None
         try:
-            compiled = re2.compile(operand, RE2_OPTIONS)
+            re2, options = _re2()
+            compiled = re2.compile(operand, options)
         except Exception as exc:  # re2 raises its own error type, varying by version
             reason = exc.args[0] if exc.args else exc
             if isinstance(reason, bytes):
