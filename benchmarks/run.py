@@ -512,6 +512,9 @@ def main(argv=None) -> int:
     ap.add_argument("--check-seeds", type=int, default=0, metavar="N",
                     help="before timing, also check the product against both peers (untimed) on N more seeds "
                          "of the smallest size, for every rule count")
+    ap.add_argument("--rules-of", metavar="SIZE",
+                    help="run every size with the ruleset generated for SIZE (e.g. 100k), so that time per fact "
+                         "compares like with like: the generator fits each ruleset's thresholds to its own case")
     ap.add_argument("--no-doc", action="store_true", help="do not write docs/benchmarks.md")
     ap.add_argument("--fresh", action="store_true", help="drop the results of other commands from docs/benchmarks.md")
     args = ap.parse_args(argv)
@@ -542,6 +545,13 @@ def main(argv=None) -> int:
         for n_rules in rule_counts:
             case, ruleset, expected = generate_files(n_facts, n_rules, args.seed, out)
             cfg = Config(n_facts, n_rules, case, ruleset, json.loads(expected.read_text()), args.seed)
+            if args.rules_of:
+                shared_size = generate.parse_size(args.rules_of)
+                if shared_size != n_facts:
+                    _, ruleset, _ = generate_files(shared_size, n_rules, args.seed, out)
+                cfg.ruleset = ruleset
+                cfg.label_suffix = f" (rules of {generate.size_label(shared_size)})"
+                cfg.expected = {}  # the plain-Python reference is for the case's own ruleset
             cfg.runs = {tool: [] for tool, _ in TOOLS}
             for rep in range(args.repeat):
                 order = TOOLS[rep % len(TOOLS) :] + TOOLS[: rep % len(TOOLS)]

@@ -251,7 +251,7 @@ def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, li
     """The facts a run sees and the ids of those dated after as_of."""
     facts, later = [], []
     for f in case.facts:
-        if f.id in drop or absent(f):
+        if (f.contested and absent(f)) or f.id in drop:
             continue
         if f.date is not None and f.date > as_of:
             later.append(f.id)

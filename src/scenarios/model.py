@@ -94,11 +94,12 @@ class Case:
     sources: dict  # key -> Source
     facts: tuple  # Fact, in file order
     file: str
+    index: Optional[dict] = field(default=None, repr=False, compare=False)  # by_id, when made already
 
     @functools.cached_property
     def by_id(self) -> dict:
         """fact id -> Fact, made once (a case may hold a million facts)."""
-        return {f.id: f for f in self.facts}
+        return self.index if self.index is not None else {f.id: f for f in self.facts}
 
 
 # -- conditions ------------------------------------------------------------------

@@ -234,7 +234,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
         else:
             b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}")
     sources = build_sources(b, root.get("sources"))
-    facts = build_facts(b, root.get("facts"), sources, consume) if "facts" in root else ()
+    facts, index = build_facts(b, root.get("facts"), sources, consume) if "facts" in root else ((), {})
     cited = {f.source for f in facts} | {
         a.source for f in facts for alts in f.contested.values() for a in alts
     }
@@ -251,6 +251,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
         sources=sources,
         facts=tuple(facts),
         file=file,
+        index=index,
     )
     return case, b.problems
 
@@ -311,14 +312,14 @@ def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[s
     return key
 
 
-def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> list[Fact]:
+def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> tuple[list, dict]:
     """The facts of a case; `consume` frees each raw fact once built (so the raw data
     and the model of a large case are not held at once)."""
     if not isinstance(data, list):
         b.error(("facts",), f"facts must be a list of facts, not {describe(data)}")
-        return []
+        return [], {}
     facts = []
-    seen: dict[str, int] = {}
+    seen: dict = {}  # fact id -> Fact: the case's index
     strings: dict = {}  # short texts read many times over, kept once
     for i, raw in enumerate(data):
         path = ("facts", i)
@@ -330,12 +331,13 @@ def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> 
             data[i] = None
         if fact is None:
             continue
-        if fact.id in seen:
-            b.error(path + ("id",), f"duplicate fact id '{fact.id}' (first used by fact {seen[fact.id] + 1})")
+        first = seen.get(fact.id)
+        if first is not None:
+            b.error(path + ("id",), f"duplicate fact id '{fact.id}' (first used by fact {first.path[1] + 1})")
             continue
-        seen[fact.id] = i
+        seen[fact.id] = fact
         facts.append(fact)
-    return facts
+    return facts, seen
 
 
 @functools.lru_cache(maxsize=65536)
