@@ -1,12 +1,16 @@
 """The engine against an independent, brute-force model of SPEC.md (tests/oracle.py),
 on random cases and rulesets: statuses, worlds, near misses and critical facts."""
 
+import os
+
 from hypothesis import HealthCheck, given, settings
 
 import oracle
 from scenarios.api import run_data
 from scenarios.errors import InputError
 from strategies import cases_and_rulesets
+
+EXAMPLES = int(os.environ.get("DIFF_EXAMPLES", "300"))  # examples per property; raise it for a long run
 
 
 def compare(case, rulesets):
@@ -31,7 +35,7 @@ def compare(case, rulesets):
             assert (iid, sorted(r.critical_facts)) == (iid, sorted(want["critical_facts"]))
 
 
-@settings(max_examples=int(__import__("os").environ.get("DIFF_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases_and_rulesets())
 def test_engine_agrees_with_the_model(data):
     compare(*data)
@@ -61,7 +65,7 @@ def test_many_patterns_of_one_type_agree_with_the_model():
     compare(case, [{"ruleset": "many", "indicators": items}])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES // 5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases_and_rulesets())
 def test_worlds_run_in_parts_give_the_same_report(data):
     # --dask spreads a case's worlds over processes in parts; merged in order, the
@@ -92,7 +96,7 @@ def test_worlds_run_in_parts_give_the_same_report(data):
             assert render([one]) == render([ev.evaluate(c, rs, explain_id=items[-1])])
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=EXAMPLES // 2, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases_and_rulesets())
 def test_engine_agrees_with_the_model_with_facts_over_many_sessions(data):
     # a large case spreads a world's facts over engine sessions (engine.run_session):
