@@ -158,6 +158,9 @@ def test_a_tag_after_any_whitespace_or_flow_indicator_is_looked_at():
         c = chr(code)
         assert _has_tag("x" + c + "!x") == bool(re.match(r"[\s\[\{,:?-]", c)), repr(c)
     assert _has_tag("!x") and not _has_tag("text: wow! no tag")
+    # past a thousand `!` the scan hands over to an expression: the same answers
+    assert _has_tag("a!" * 3000 + " !x") and _has_tag("a!" * 3000 + "\u3000!x")
+    assert not _has_tag("a!" * 3000) and not _has_tag("x" + "!" * 10**6)
 
 
 def test_alias_bomb_is_refused(files):
