@@ -218,3 +218,20 @@ def test_jobs_give_the_same_bytes_as_a_plain_run():
     assert plain.exit_code == parallel.exit_code == 0
     assert plain.stdout == parallel.stdout
     assert [r["case"] for r in json.loads(plain.stdout)] == ["idlib-m4-2020-05", "idlib-m4-2020-08"]
+
+
+@pytest.mark.parametrize("fmt", ["rich", "json"])
+def test_a_reader_that_goes_away_leaves_the_exit_code_as_it_would_be(fmt):
+    # `scenarios run ... | head`: no traceback, and exit 1 still means --fail-on was met
+    import subprocess
+    import sys
+
+    cases = ["cases/idlib-m4-2020-05.yaml"] * 30  # more than a pipe holds
+    for extra, code in (([], 0), (["--fail-on", "triggered"], 1)):
+        argv = [sys.executable, "-c", "from scenarios.cli import main; main()", "run", *cases, "--format", fmt, "--width", "100", *extra]
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        p.stdout.read(100)
+        p.stdout.close()
+        stderr = p.stderr.read().decode()
+        assert p.wait(timeout=60) == code, stderr
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr

@@ -54,8 +54,11 @@ def clean_line(text: str) -> str:
 def write_output(text: str, output: Optional[str]) -> None:
     """Print, or write a file atomically: a failed run leaves nothing partial."""
     if output is None or output == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # the reader went away (`| head`): the exit code still counts
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     import tempfile
 
@@ -230,8 +233,7 @@ def report(results: list, fmt: str, output: Optional[str], width: Optional[int])
         terminal.render(results, console)
         write_output(buffer.getvalue(), output)
     else:
-        console = Console(width=width, highlight=False)
-        terminal.render(results, console)
+        terminal.render(results, terminal.stdout_console(width))
 
 
 @cli.command(name="check")

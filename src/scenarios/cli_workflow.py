@@ -52,7 +52,9 @@ def console(width: Optional[int], buffer: Optional[io.StringIO] = None):
 
     if buffer is not None:
         return Console(file=buffer, width=width or 100, color_system=None, force_terminal=False, highlight=False, soft_wrap=False)
-    return Console(width=width, highlight=False)
+    from .render.terminal import stdout_console
+
+    return stdout_console(width)
 
 
 def emit_diff(diff, fmt: str, output: Optional[str], width: Optional[int]) -> None:

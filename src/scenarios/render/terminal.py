@@ -7,7 +7,9 @@ made visible so that no input can move the cursor or recolour the terminal.
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from typing import Iterable, Optional
 
 from rich import box
@@ -37,6 +39,22 @@ LEGEND = (
     "5 improbable, 6 cannot be judged. ⚠ marks evidence resting on a D/E source or on "
     "credibility 4-5."
 )
+
+
+class ReportConsole(Console):
+    """The console of a report on standard output. When its reader goes away
+    (`scenarios run | head`), it stops printing and the run ends as it would have:
+    Rich's own console exits with status 1 there, which `--fail-on` uses to say that a
+    condition was met."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def stdout_console(width: Optional[int]) -> Console:
+    return ReportConsole(width=width, highlight=False)
 
 
 def clean(value: object) -> str:
