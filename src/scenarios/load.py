@@ -276,7 +276,7 @@ def _at(problem: Problem, root) -> Problem:
         node = child
     else:
         # an unknown or duplicate key is best pointed at by the key itself
-        if key_node is not None and any(w in problem.message for w in ("unknown key", "duplicate", "unknown operator")):
+        if key_node is not None and any(w in problem.message for w in ("unknown key", "duplicate", "unknown operator", "attribute name")):
             node = key_node
     if node is None:
         return Problem(problem.file, problem.message, 1, 1, problem.severity, problem.path)
@@ -285,8 +285,12 @@ def _at(problem: Problem, root) -> Problem:
 
 
 def _same_key(node, step) -> bool:
+    if isinstance(step, (tuple, list)):  # a list used as a key
+        return isinstance(node, yaml.SequenceNode) and len(node.value) == len(step) and all(_same_key(n, s) for n, s in zip(node.value, step))
     if not isinstance(node, yaml.ScalarNode):
         return False
+    if step is None:  # a null key: ~, null or nothing
+        return node.tag == "tag:yaml.org,2002:null"
     if isinstance(step, bool):
         return node.value.lower() == str(step).lower()
     return node.value == str(step) or (isinstance(step, str) and node.value.strip("'\"") == step)
