@@ -207,29 +207,47 @@ def syntax_problem(text: str, file: str, message: str) -> Problem:
     if key:
         line, column = find_duplicate_key(text, key.group(1))
         return Problem(file, f"duplicate key '{key.group(1)}'", line, column)
+    key = re.search(r"duplicate mapping key: (.+)", what)
+    if key:  # not a string (10 and 010 are both ten in YAML 1.2)
+        shown = key.group(1).strip()
+        shown = {"True": "true", "False": "false", "None": "null"}.get(shown, shown)  # the parser speaks Python
+        line, column = find_duplicate_key(text, shown, plain=True)
+        return Problem(file, f"duplicate key {shown} (keys that YAML 1.2 reads as the same value)", line, column)
     return Problem(file, f"invalid YAML: {what}")
 
 
-def find_duplicate_key(text: str, key: str) -> tuple[int, int]:
-    """Where the second of two equal keys of one mapping stands."""
+def find_duplicate_key(text: str, key: str, plain: bool = False) -> tuple[int, int]:
+    """Where the second of two equal keys of one mapping stands. With `plain`, `key`
+    is a value that is not a string, and keys are compared as YAML 1.2 reads them."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError:
         return 0, 0
+    wanted = _plain_value(key) if plain else key
     stack = [root]
     while stack:
         node = stack.pop()
         if isinstance(node, yaml.MappingNode):
-            seen = set()
+            seen: list = []
             for k, v in node.value:
                 if isinstance(k, yaml.ScalarNode):
-                    if k.value in seen and k.value == key:
+                    value = _plain_value(k.value) if plain and k.style is None else k.value
+                    if value in seen and value == wanted:
                         return k.start_mark.line + 1, k.start_mark.column + 1
-                    seen.add(k.value)
+                    seen.append(value)
                 stack.append(v)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
     return 0, 0
+
+
+def _plain_value(text: str):
+    """A plain scalar as YAML 1.2 reads it (010 is ten); the text when it is not one."""
+    try:
+        value = yaml_rs.loads(f"k: {text}\n", parse_datetime=False)["k"]
+    except Exception:  # not a scalar yaml_rs reads on its own: compare the text
+        return text
+    return (type(value), value)
 
 
 def locate(text: str, problems: list[Problem]) -> list[Problem]:
