@@ -254,6 +254,10 @@ def locate(text: str, problems: list[Problem]) -> list[Problem]:
     """The problems with line and column filled in from their paths."""
     if not problems or all(p.line for p in problems):
         return problems
+    if problems[0].file.endswith(".json"):
+        # a tab in valid JSON is whitespace between tokens (one in a string must be
+        # escaped); PyYAML, which locates, refuses tabs: a space keeps every position
+        text = text.replace("\t", " ")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except (yaml.YAMLError, RecursionError):
