@@ -13,7 +13,7 @@ from typing import Callable, Optional, Sequence
 from .errors import InputError, Problem
 from .evaluate import evaluate
 from .heap import frozen_heap
-from .load import bundled_case, find_ruleset, load_case, load_ruleset
+from .load import bundled_case, find_ruleset, load_case, load_ruleset, load_ruleset_text
 from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
 from .result import RunResult
@@ -79,20 +79,29 @@ def rulesets_for(case: Case, names: Sequence[str]) -> tuple[list, list]:
     wanted = list(names) or list(case.rulesets)
     if not wanted:
         raise no_rulesets(case.file)
-    out, warnings = [], []
     problems: list = []
+    paths = []
     for path, found in find_rulesets(case.file, wanted, not names):
-        if path is None:
-            problems.extend(found)
-            continue
+        problems.extend(found)
+        if path is not None:
+            paths.append((path, None))
+    out, warnings = load_rulesets(paths, problems)
+    if problems:
+        raise InputError(problems)
+    return out, warnings
+
+
+def load_rulesets(sources, problems: list) -> tuple[list, list]:
+    """The rulesets of (file, text) pairs, in order, and their warnings; a text of
+    None is read from its file. The problems of each are added to `problems`."""
+    out, warnings = [], []
+    for file, text in sources:
         try:
-            ruleset, w = load_ruleset(path)
+            ruleset, w = load_ruleset(file) if text is None else load_ruleset_text(text, file)
             out.append(ruleset)
             warnings.extend(w)
         except InputError as exc:
             problems.extend(exc.problems)
-    if problems:
-        raise InputError(problems)
     return out, warnings
 
 

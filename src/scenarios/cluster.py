@@ -332,9 +332,9 @@ def run_batch(works: list, texts: list, ruleset_texts: list) -> list:
 def run_case(work: CaseWork, text: str, ruleset_texts: list) -> tuple:
     """("ok", RunResult) or ("error", problems) for a case sent as text: what
     `api.run_files` gives for the case's files, reading none."""
-    from .api import no_rulesets
+    from .api import load_rulesets, no_rulesets
     from .evaluate import evaluate
-    from .load import load_case_text, load_ruleset_text
+    from .load import load_case_text
 
     with _ENGINE:
         try:
@@ -345,14 +345,7 @@ def run_case(work: CaseWork, text: str, ruleset_texts: list) -> tuple:
                     raise EngineError(f"{work.file}: the case's rulesets were read differently on the client and on the worker")
                 if not case.rulesets:
                     raise no_rulesets(case.file)
-            loaded, more = [], []
-            for file, ruleset_text in zip(work.rulesets, ruleset_texts):
-                try:
-                    ruleset, w = load_ruleset_text(ruleset_text, file)
-                    loaded.append(ruleset)
-                    more.extend(w)
-                except InputError as exc:
-                    problems.extend(exc.problems)
+            loaded, more = load_rulesets(zip(work.rulesets, ruleset_texts), problems)
             if problems:
                 raise InputError(problems)
             result = evaluate(case, loaded, as_of=work.as_of, max_worlds=work.max_worlds, explain_id=work.explain_id)
