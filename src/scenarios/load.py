@@ -250,6 +250,34 @@ def _plain_value(text: str):
     return (type(value), value)
 
 
+class _ShallowLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, composing nodes no deeper than MAX_LOCATED_DEPTH: its
+    composer recurses, and a file nested thousands deep would otherwise leave every
+    problem in it unlocated. Deeper content becomes one empty node at its start."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):
+        if self.depth >= MAX_LOCATED_DEPTH and self.check_event(yaml.SequenceStartEvent, yaml.MappingStartEvent):
+            start = self.get_event()
+            open_ = 1
+            while open_:
+                event = self.get_event()
+                if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                    open_ += 1
+                elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                    open_ -= 1
+            return yaml.ScalarNode("tag:yaml.org,2002:str", "", start.start_mark, event.end_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+MAX_LOCATED_DEPTH = 100
+
+
 def locate(text: str, problems: list[Problem]) -> list[Problem]:
     """The problems with line and column filled in from their paths."""
     if not problems or all(p.line for p in problems):
@@ -259,7 +287,7 @@ def locate(text: str, problems: list[Problem]) -> list[Problem]:
         # escaped); PyYAML, which locates, refuses tabs: a space keeps every position
         text = text.replace("\t", " ")
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=_ShallowLoader)
     except (yaml.YAMLError, RecursionError):
         root = None
     return [p if p.line else _at(p, root) for p in problems]
