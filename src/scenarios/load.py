@@ -265,6 +265,9 @@ class _ShallowLoader(yaml.SafeLoader):
                 event = self.get_event()
                 if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                     open_ += 1
+                    # PyYAML's scanner slows down with each flow level it is in
+                    if open_ > (MAX_SKIPPED_FLOW if event.flow_style else MAX_SKIPPED_DEPTH):
+                        raise yaml.YAMLError("nested too deeply to locate")
                 elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                     open_ -= 1
             return yaml.ScalarNode("tag:yaml.org,2002:str", "", start.start_mark, event.end_mark)
@@ -276,6 +279,8 @@ class _ShallowLoader(yaml.SafeLoader):
 
 
 MAX_LOCATED_DEPTH = 100
+MAX_SKIPPED_DEPTH = 20_000  # beyond these, nothing is located (the problem is at 1:1)
+MAX_SKIPPED_FLOW = 500
 
 
 def locate(text: str, problems: list[Problem]) -> list[Problem]:
