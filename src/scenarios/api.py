@@ -13,7 +13,7 @@ from typing import Callable, Optional, Sequence
 from .errors import InputError, Problem
 from .evaluate import evaluate
 from .heap import frozen_heap
-from .load import bundled_case, find_ruleset, load_case, load_ruleset, load_ruleset_text
+from .load import bundled_case, find_ruleset, load_case, load_case_text, load_ruleset, load_ruleset_text
 from .model import Case, Ruleset
 from .parse import build_case, build_ruleset
 from .result import RunResult
@@ -22,32 +22,27 @@ from .worlds import DEFAULT_MAX_WORLDS
 
 def case_from_data(data, file: str = "<case>") -> Case:
     """A case from plain data; InputError on any problem (located by path only)."""
-    case, problems = build_case(data, file)
-    errors = [p for p in problems if p.severity == "error"]
-    if errors or case is None:
-        raise InputError(errors or [Problem(file, "not a case")])
-    return case
+    return _built(*build_case(data, file), file, "not a case")
 
 
 def ruleset_from_data(data, file: str = "<ruleset>") -> Ruleset:
-    ruleset, problems = build_ruleset(data, file)
+    return _built(*build_ruleset(data, file), file, "not a ruleset")
+
+
+def _built(model, problems: list, file: str, otherwise: str):
     errors = [p for p in problems if p.severity == "error"]
-    if errors or ruleset is None:
-        raise InputError(errors or [Problem(file, "not a ruleset")])
-    return ruleset
+    if errors or model is None:
+        raise InputError(errors or [Problem(file, otherwise)])
+    return model
 
 
 def case_from_text(text: str, file: str = "<case>") -> Case:
     """A case from YAML 1.2 text, read exactly as a case file is."""
-    from .load import _finish, parse_text
-
-    return _finish(text, *build_case(parse_text(text, file), file), file)[0]
+    return load_case_text(text, file)[0]
 
 
 def ruleset_from_text(text: str, file: str = "<ruleset>") -> Ruleset:
-    from .load import _finish, parse_text
-
-    return _finish(text, *build_ruleset(parse_text(text, file), file), file)[0]
+    return load_ruleset_text(text, file)[0]
 
 
 def no_rulesets(case_file: str) -> InputError:

@@ -215,6 +215,18 @@ def run_session(name: str, facts: Iterable[tuple], strata: int, handler, buckets
             _assert_batch(h, name, batch, handler)
             batch.clear()
 
+    def opened() -> str:
+        sid = _open(h, name, handler, outbox)
+        batches[sid] = []
+        return sid
+
+    def finish(sid: str) -> None:
+        """Assert what a session still holds back, then delete it (it is the newest)."""
+        if batches[sid]:
+            _assert_batch(h, name, batches[sid], handler)
+        _close(h, name, sid)
+        del batches[sid]
+
     try:
         for fact, shared, spread in facts:
             to_main = shared
@@ -231,16 +243,11 @@ def run_session(name: str, facts: Iterable[tuple], strata: int, handler, buckets
                     bucket_of.append(b)
             if not to_main and not bucket_of:
                 if shard is None:
-                    shard = _open(h, name, handler, outbox)
-                    batches[shard] = []
-                    in_shard = 0
+                    shard, in_shard = opened(), 0
                 put(shard, fact)
                 in_shard += 1
                 if in_shard >= SHARD:
-                    if batches[shard]:
-                        _assert_batch(h, name, batches[shard], handler)
-                    _close(h, name, shard)
-                    del batches[shard]
+                    finish(shard)
                     shard = None
                 continue
             for n, b in enumerate(bucket_of):
@@ -248,20 +255,12 @@ def run_session(name: str, facts: Iterable[tuple], strata: int, handler, buckets
             if to_main:
                 put(main, fact)
         if shard is not None:
-            if batches[shard]:
-                _assert_batch(h, name, batches[shard], handler)
-            _close(h, name, shard)
-            del batches[shard]
-            shard = None
+            finish(shard)
         for b in sorted(held):
-            sid = _open(h, name, handler, outbox)
-            batches[sid] = []
+            sid = opened()
             for fact in held.pop(b):
                 put(sid, fact)
-            if batches[sid]:
-                _assert_batch(h, name, batches[sid], handler)
-            _close(h, name, sid)
-            del batches[sid]
+            finish(sid)
         if batches[main]:
             _assert_batch(h, name, batches[main], handler)
             batches[main].clear()

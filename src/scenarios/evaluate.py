@@ -335,11 +335,10 @@ def run_worlds(args: tuple) -> WorldsPart:
     `evaluate` may hand to another process: it takes and gives plain data)."""
     case, rulesets, as_of, drop, explain_id, start, stop = args
     facts, _ = in_run(case, as_of, drop)
-    return worlds_part(_program(tuple(rulesets), as_of), case, facts, as_of, explain_id, start, stop)
+    return worlds_part(_program(tuple(rulesets), as_of), case, facts, choices(facts), as_of, explain_id, start, stop)
 
 
-def worlds_part(program: Program, case: Case, facts: list, as_of: datetime.date, explain_id: Optional[str], start: int, stop: int) -> WorldsPart:
-    cs = choices(facts)
+def worlds_part(program: Program, case: Case, facts: list, cs: list, as_of: datetime.date, explain_id: Optional[str], start: int, stop: int) -> WorldsPart:
     world_list = list(itertools.islice(enumerate_worlds(cs), start, stop))
     cones = {iid: explain.cone(program, iid) for iid in program.items}
     exact = {iid: explain.monotone(program, cones[iid]) for iid in program.items}
@@ -446,7 +445,7 @@ def evaluate(
     world_list = list(enumerate_worlds(cs))
     n_worlds = len(world_list)
     if map_worlds is None or n_worlds <= 1:
-        parts = [worlds_part(program, case, facts, as_of, explain_id, 0, n_worlds)]
+        parts = [worlds_part(program, case, facts, cs, as_of, explain_id, 0, n_worlds)]
     else:
         tasks = [(case, tuple(rulesets), as_of, drop, explain_id, a, min(a + WORLDS_PER_PART, n_worlds)) for a in range(0, n_worlds, WORLDS_PER_PART)]
         parts = list(map_worlds(run_worlds, tasks))
