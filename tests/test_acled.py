@@ -82,7 +82,7 @@ def test_the_sample_export_becomes_a_case_a_ruleset_runs_on(tmp_path):
     (item,) = run.items()
     assert item.status == "triggered"
     assert [e.id for e in item.evidence] == ["SYR90006"]
-    assert item.evidence[0].grade == "F6"
+    assert str(item.evidence[0].grade) == "F6"
 
 
 def test_a_row_maps_to_a_fact_with_the_documented_attributes(tmp_path):

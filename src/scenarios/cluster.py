@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
-from .errors import EngineError, InputError, Problem
+from .errors import EngineError, InputError
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler and for it to answer
 MAX_CASES_PER_TASK = 16

@@ -12,7 +12,7 @@ from typing import Optional
 
 from . import words
 from .compile import Program
-from .model import RELIABILITY, All, AnyOf, Case, Count, ItemRef, Match, Not, binds_of, refs_of, walk
+from .model import All, AnyOf, Case, Count, Grade, ItemRef, Match, Not, binds_of, refs_of, walk
 from .result import Derivation as DerivationTree
 from .result import Assumption, ConditionNode, Evidence, Explanation, Hypothesis, Node, Weakest
 from .values import canonical
@@ -90,8 +90,7 @@ def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> li
                 date=f.date.isoformat() if f.date else None,
                 source=f.source,
                 source_name=src.name if src else None,
-                reliability=src.reliability if src else None,
-                credibility=f.credibility,
+                grade=Grade(src.reliability if src else None, f.credibility),
                 text=f.text,
                 assumes=tuple((assumed or {}).get(fid, ())),
             )
@@ -106,21 +105,9 @@ def assumptions(case: Case, cs: list, world: tuple) -> dict:
         alt = c.alternatives[i]
         src = case.sources.get(alt.source) if alt.source else None
         out.setdefault(c.fact, []).append(
-            Assumption(c.key, alternative_text(alt.value), src.name if src else None, src.reliability if src else None, alt.credibility)
+            Assumption(c.key, alternative_text(alt.value), src.name if src else None, Grade(src.reliability if src else None, alt.credibility))
         )
     return out
-
-
-def _rank(reliability: Optional[str], credibility: Optional[int]) -> Optional[tuple]:
-    """Worse is larger; None for a grade that cannot be judged at all (F and 6)."""
-    r = RELIABILITY.index(reliability) if reliability and reliability != "F" else -1
-    c = credibility if credibility and credibility != 6 else 0
-    return None if (r, c) == (-1, 0) else (r, c)
-
-
-def shaky(reliability: Optional[str], credibility: Optional[int]) -> bool:
-    """A D/E source or credibility 4-5: evidence an analyst should treat with care."""
-    return (reliability or "") in ("D", "E") or (credibility or 0) in (4, 5)
 
 
 def weakest(evidence: list) -> Optional[Weakest]:
@@ -129,14 +116,14 @@ def weakest(evidence: list) -> Optional[Weakest]:
     flagged as ungraded elsewhere, never ranked as worst."""
     links = []
     for e in evidence:
-        links.append((_rank(e.reliability, e.credibility), e.id, e.grade, None, shaky(e.reliability, e.credibility)))
+        links.append((e.grade.rank, e.id, e.grade, None))
         for a in e.assumes:
-            links.append((_rank(a.reliability, a.credibility), e.id, a.grade, f"{a.key} = {a.value}", shaky(a.reliability, a.credibility)))
+            links.append((a.grade.rank, e.id, a.grade, f"{a.key} = {a.value}"))
     graded = [link for link in links if link[0] is not None]
     if not graded:
         return None
-    rank, fid, grade, about, is_shaky = max(graded, key=lambda link: (link[0], link[1], link[3] or ""))
-    return Weakest(fid, grade, about, is_shaky)
+    rank, fid, grade, about = max(graded, key=lambda link: (link[0], link[1], link[3] or ""))
+    return Weakest(fid, grade, about)
 
 
 def holds_if(cs: list, worlds: list, holding: set) -> list:
@@ -200,8 +187,7 @@ def hypotheses(cs: list, case: Case) -> list:
         alts = []
         for a in c.alternatives:
             src = case.sources.get(a.source) if a.source else None
-            grade = f"{(src.reliability if src else None) or '?'}{a.credibility if a.credibility is not None else '?'}"
-            alts.append((canonical(a.value), a.source, src.name if src else None, grade))
+            alts.append((canonical(a.value), a.source, src.name if src else None, Grade(src.reliability if src else None, a.credibility)))
         out.append(Hypothesis(c.fact, c.key, alts))
     return out
 

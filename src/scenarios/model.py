@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
 
 from .values import token
 
-RELIABILITY = "ABCDEF"
+RELIABILITY = "ABCDEF"  # Admiralty source reliability, A (completely reliable) to F (cannot be judged)
+CREDIBILITY = range(1, 7)  # Admiralty information credibility, 1 (confirmed) to 6 (cannot be judged)
+ID_PATTERN = "[a-z0-9][a-z0-9-]*"  # ids of cases, rulesets, indicators and scenarios
+ID_RE = re.compile(ID_PATTERN + r"\Z")
 RESERVED_FACT_KEYS = ("id", "type", "date", "source", "credibility", "text")
 VISIBLE_RESERVED = ("id", "date", "source", "credibility", "text")
 
@@ -25,13 +29,27 @@ class Source:
 
 @dataclass(frozen=True)
 class Grade:
-    """An Admiralty grade: source reliability A-F and information credibility 1-6."""
+    """An Admiralty grade: source reliability A-F and information credibility 1-6,
+    each unknown when not given (shown `?`)."""
 
-    reliability: Optional[str]
-    credibility: Optional[int]
+    reliability: Optional[str] = None
+    credibility: Optional[int] = None
 
     def __str__(self) -> str:
         return f"{self.reliability or '?'}{self.credibility if self.credibility is not None else '?'}"
+
+    @property
+    def shaky(self) -> bool:
+        """A D/E source or credibility 4-5: evidence an analyst should treat with care."""
+        return (self.reliability or "") in ("D", "E") or (self.credibility or 0) in (4, 5)
+
+    @property
+    def rank(self) -> Optional[tuple]:
+        """How weak the grade is, worse being larger; None when it cannot be judged at
+        all (F and 6, or nothing given): such a grade is never ranked as the worst."""
+        r = RELIABILITY.index(self.reliability) if self.reliability and self.reliability != "F" else -1
+        c = self.credibility if self.credibility and self.credibility != 6 else 0
+        return None if (r, c) == (-1, 0) else (r, c)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+from .model import Grade
+
 SCHEMA_VERSION = 1
 
 
@@ -17,14 +19,9 @@ class Evidence:
     date: Optional[str]
     source: Optional[str]
     source_name: Optional[str]
-    reliability: Optional[str]
-    credibility: Optional[int]
+    grade: Grade
     text: Optional[str]
     assumes: tuple = ()  # Assumption: contested values of this fact in the world shown
-
-    @property
-    def grade(self) -> str:
-        return grade_text(self.reliability, self.credibility)
 
 
 @dataclass(frozen=True)
@@ -34,12 +31,7 @@ class Assumption:
     key: str
     value: str
     source_name: Optional[str]
-    reliability: Optional[str]
-    credibility: Optional[int]
-
-    @property
-    def grade(self) -> str:
-        return grade_text(self.reliability, self.credibility)
+    grade: Grade
 
 
 @dataclass(frozen=True)
@@ -47,13 +39,8 @@ class Weakest:
     """The least solid link of a verdict: a fact, or a hypothesis about one of its keys."""
 
     fact: str
-    grade: str
+    grade: Grade
     about: Optional[str] = None  # e.g. "actor = HTS" when the weak link is a hypothesis
-    shaky: bool = False  # a D/E source or credibility 4-5
-
-
-def grade_text(reliability: Optional[str], credibility: Optional[int]) -> str:
-    return f"{reliability or '?'}{credibility if credibility is not None else '?'}"
 
 
 @dataclass
@@ -108,7 +95,7 @@ class Hypothesis:
 
     fact: str
     key: str
-    alternatives: list  # (value JSON-ready, source key, source name, grade)
+    alternatives: list  # (value JSON-ready, source key, source name, Grade)
 
 
 @dataclass

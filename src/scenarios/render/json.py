@@ -14,9 +14,9 @@ def evidence(e: Evidence) -> dict:
         "date": e.date,
         "source": e.source,
         "source_name": e.source_name,
-        "grade": e.grade,
+        "grade": str(e.grade),
         "text": e.text,
-        "assumes": [{"key": a.key, "value": a.value, "source_name": a.source_name, "grade": a.grade} for a in e.assumes],
+        "assumes": [{"key": a.key, "value": a.value, "source_name": a.source_name, "grade": str(a.grade)} for a in e.assumes],
     }
 
 
@@ -58,7 +58,7 @@ def item(r: ItemResult) -> dict:
         "because_world": r.because_world,
         "evidence": {
             "facts": [evidence(e) for e in r.evidence],
-            "weakest": None if r.weakest is None else {"fact": r.weakest.fact, "grade": r.weakest.grade, "about": r.weakest.about},
+            "weakest": None if r.weakest is None else {"fact": r.weakest.fact, "grade": str(r.weakest.grade), "about": r.weakest.about},
         },
         "critical_facts": r.critical_facts,
         "critical_facts_checked": r.critical_checked,
@@ -103,7 +103,7 @@ def to_dict(result: RunResult) -> dict:
                 "fact": h.fact,
                 "key": h.key,
                 "alternatives": [
-                    {"value": v, "source": s, "source_name": n, "grade": g} for v, s, n, g in h.alternatives
+                    {"value": v, "source": s, "source_name": n, "grade": str(g)} for v, s, n, g in h.alternatives
                 ],
             }
             for h in result.hypotheses

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Union
+from typing import Union
 
+from ..model import Grade
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
 STATUS_WORDS = {
@@ -140,14 +141,8 @@ def status_span(key: str) -> Span:
     return Span(STATUS_WORDS[key], "status-" + key.replace("_", "-"))
 
 
-def shaky_grade(grade: str) -> bool:
-    """A grade an analyst should treat with care: a D/E source or credibility 4-5."""
-    return grade[:1] in ("D", "E") or grade[1:] in ("4", "5")
-
-
-def grade_span(grade: str, shaky: Optional[bool] = None) -> Span:
-    shaky = shaky_grade(grade) if shaky is None else shaky
-    return Span(grade + " ⚠", "shaky") if shaky else Span(grade, "grade")
+def grade_span(grade: Grade) -> Span:
+    return Span(f"{grade} ⚠", "shaky") if grade.shaky else Span(str(grade), "grade")
 
 
 def header(result: RunResult) -> list:
@@ -176,7 +171,7 @@ def board(items: list, worlds: int) -> Table:
     for r in items:
         weakest: Line = ()
         if r.weakest is not None and r.status != "not_triggered":
-            weakest = (grade_span(r.weakest.grade, r.weakest.shaky),)
+            weakest = (grade_span(r.weakest.grade),)
         rows.append((
             (status_span(status_key(r)),),
             (Span(r.title),),
@@ -275,7 +270,7 @@ def why(r: ItemResult, worlds: int) -> list:
     blocks.append(Bullets(shown))
     if r.weakest is not None:
         about = f" ({r.weakest.about})" if r.weakest.about else ""
-        blocks.append(labelled("Weakest link:", grade_span(r.weakest.grade, r.weakest.shaky), Span(" · "), Span(r.weakest.fact + about, "id")))
+        blocks.append(labelled("Weakest link:", grade_span(r.weakest.grade), Span(" · "), Span(r.weakest.fact + about, "id")))
     if r.critical_facts:
         blocks.append(labelled("Critical facts:", Span(", ".join(r.critical_facts), "id")))
     if r.implications:

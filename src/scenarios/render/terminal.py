@@ -73,14 +73,8 @@ def status_of(r: ItemResult) -> tuple[str, str]:
     return STATUS[r.status]
 
 
-def shaky(e: Optional[Evidence]) -> bool:
-    """Evidence an analyst should treat with care: a D/E source or credibility 4-5."""
-    return e is not None and ((e.reliability or "") in ("D", "E") or (e.credibility or 0) in (4, 5))
-
-
 def weakest_text(w) -> Text:
-    t = Text(w.grade + (" ⚠" if w.shaky else ""), style="yellow" if w.shaky else "")
-    return t
+    return Text(f"{w.grade}" + (" ⚠" if w.grade.shaky else ""), style="yellow" if w.grade.shaky else "")
 
 
 def header(result: RunResult) -> Panel:
@@ -126,7 +120,7 @@ def fact_line(e: Evidence) -> Text:
     t = Text()
     t.append(e.date or "undated", style="cyan")
     t.append("  ")
-    t.append(e.grade, style="yellow bold" if shaky(e) else "bold")
+    t.append(str(e.grade), style="yellow bold" if e.grade.shaky else "bold")
     t.append("  ")
     t.append_text(user(e.source_name or e.source or "no source", "italic"))
     t.append("  ")
@@ -135,7 +129,7 @@ def fact_line(e: Evidence) -> Text:
         t.append("\n")
         t.append("assumes ", style="yellow")
         t.append_text(user(f"{a.key} = {a.value}", "bold"))
-        t.append(f"  {a.grade}  ", style="yellow bold" if a.grade[0] in "DE" or a.grade[1:] in ("4", "5") else "bold")
+        t.append(f"  {a.grade}  ", style="yellow bold" if a.grade.shaky else "bold")
         t.append_text(user(a.source_name or "", "italic"))
     if e.text:
         t.append("\n")
