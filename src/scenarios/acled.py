@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from .errors import InputError, Problem
+from .model import ID_RE, RELIABILITY
 from .values import DATE_RE, parse_date
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/case.schema.json"
 REQUIRED = ("event_id_cnty", "event_date", "event_type")
-RELIABILITY = "ABCDEF"
-CASE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 # ACLED event type -> fact type: one fact type an event type, the sub-event type kept beside it.
 FACT_TYPES = {
@@ -452,7 +451,7 @@ def to_case_yaml(
     problems = []
     if not events:
         problems.append(Problem("<acled>", "no events to write"))
-    if not CASE_ID_RE.match(case_id or ""):
+    if not ID_RE.match(case_id or ""):
         problems.append(Problem("--case-id", f"{shown(case_id or '')} is not a valid case id: use lowercase letters, digits and '-'"))
     if not (isinstance(reliability, str) and len(reliability) == 1 and reliability.upper() in RELIABILITY):
         problems.append(Problem("--reliability", f"{shown(str(reliability))} is not an Admiralty reliability A-F"))

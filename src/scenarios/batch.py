@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Callable, Optional, Sequence
 
 from .errors import InputError
+from .worlds import DEFAULT_MAX_WORLDS
 
 
 def _one(args: tuple):
@@ -27,7 +28,7 @@ def run_cases(
     cases: Sequence[Optional[str]],
     rulesets: Sequence[str] = (),
     as_of=None,
-    max_worlds: int = 4096,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
     explain_id: Optional[str] = None,
     jobs: int = 1,
     progress: Optional[Callable[[int], None]] = None,

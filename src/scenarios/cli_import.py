@@ -12,8 +12,9 @@ from typing import Optional
 
 import click
 
-from .acled import CASE_ID_RE, default_case_id, read_acled, to_case_yaml
+from .acled import default_case_id, read_acled, to_case_yaml
 from .errors import InputError, Problem
+from .model import ID_RE
 from .values import DATE_RE, parse_date
 
 MAX_SHOWN = 100
@@ -31,7 +32,7 @@ def as_of_day(ctx, param, value):
 
 
 def case_id_option(ctx, param, value):
-    if value is not None and not CASE_ID_RE.match(value):
+    if value is not None and not ID_RE.match(value):
         raise click.BadParameter(f"'{value}' is not a case id: use lowercase letters, digits and '-'")
     return value
 

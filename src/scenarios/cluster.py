@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence
 
 from .errors import EngineError, InputError
+from .worlds import DEFAULT_MAX_WORLDS
 
 CONNECT_TIMEOUT = 10.0  # seconds to reach the scheduler and for it to answer
 MAX_CASES_PER_TASK = 16
@@ -65,7 +66,7 @@ def run_cases(
     address: str,
     rulesets: Sequence[str] = (),
     as_of=None,
-    max_worlds: int = 4096,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
     explain_id: Optional[str] = None,
     progress: Optional[Callable[[int], None]] = None,
 ) -> list:

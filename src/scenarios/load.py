@@ -18,7 +18,7 @@ import yaml_rs
 
 from .errors import InputError, Problem
 from .heap import gc_paused, give_back
-from .model import Case, Ruleset
+from .model import ID_RE, Case, Ruleset
 from .parse import build_case, build_ruleset
 
 class _OnFirstUse:
@@ -39,7 +39,6 @@ if hasattr(sys, "set_int_max_str_digits"):
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 BUNDLED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "bundled")
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
-ID_LIKE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
 _DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
@@ -395,7 +394,7 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
     An id is looked up in ./rulesets/, then beside the case (its ../rulesets/), then
     among the bundled rulesets.
     """
-    if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or (os.path.isfile(name) and not ID_LIKE.match(name)):
+    if os.sep in name or name.endswith((".yaml", ".yml", ".json")) or (os.path.isfile(name) and not ID_RE.match(name)):
         return name
     places = ["rulesets"]
     if near:

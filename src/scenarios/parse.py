@@ -18,6 +18,7 @@ from typing import Any, Optional
 from . import suggest
 from .errors import Problem
 from .model import (
+    ID_RE,
     RELIABILITY,
     All,
     Alternative,
@@ -40,10 +41,10 @@ from .model import (
 )
 from .values import DATE_RE, OPERATORS, parse_date
 
-ID_RE = re.compile(r"[a-z0-9][a-z0-9-]*\Z")
-NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*\Z")
-REF_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_-]*)\.(.+)\Z", re.S)
-NAME_REF_RE = re.compile(r"\$[A-Za-z_][A-Za-z0-9_-]*\Z")
+NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_-]*"  # a name bound with `as:`
+NAME_RE = re.compile(NAME_PATTERN + r"\Z")
+REF_RE = re.compile(r"\$(" + NAME_PATTERN + r")\.(.+)\Z", re.S)  # $name.KEY
+NAME_REF_RE = re.compile(r"\$" + NAME_PATTERN + r"\Z")
 WITHIN_RE = re.compile(r"([0-9]+)\s*([dwmy])\Z")
 MAX_PATTERN = 256
 

@@ -13,17 +13,18 @@ from __future__ import annotations
 
 import json
 
+from .model import ID_PATTERN as _ID, RELIABILITY
+from .parse import MAX_PATTERN, NAME_PATTERN as _NAME
+from .values import DATE_PATTERN as _DATE
+
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
-ID_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-REF_PATTERN = r"^\$[A-Za-z_][A-Za-z0-9_-]*\.[\s\S]+$"
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+ID_PATTERN = f"^{_ID}$"
+NAME_PATTERN = f"^{_NAME}$"
+REF_PATTERN = rf"^\${_NAME}\.[\s\S]+$"
+DATE_PATTERN = f"^{_DATE}$"
 # parse.py strips the text before matching ^[0-9]+\s*[dwmy]$
 WITHIN_PATTERN = r"^\s*[0-9]+\s*[dwmy]\s*$"
-MAX_PATTERN = 256
-OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "matches", "exists")
-RELIABILITY = "ABCDEF"
 
 
 def doc(title: str, description: str, **schema) -> dict:

@@ -18,7 +18,8 @@ Value = Union[Scalar, tuple]
 
 MISSING = object()
 
-DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+DATE_PATTERN = r"\d{4}-\d{2}-\d{2}"  # a date as analysts write it: YYYY-MM-DD
+DATE_RE = re.compile(DATE_PATTERN + r"\Z", re.ASCII)
 
 OPERATORS = ("eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "matches", "exists")
 ORDERING = ("gt", "gte", "lt", "lte")

@@ -12,7 +12,7 @@ import os
 from typing import Optional
 
 from ..errors import InputError, Problem
-from ..parse import ID_RE
+from ..model import ID_RE
 
 KINDS = ("case", "ruleset")
 FOLDERS = {"case": "cases", "ruleset": "rulesets"}
