@@ -511,7 +511,7 @@ def evaluate(
 
 def world_words(cs: list, world: tuple) -> list:
     """A world as the hypotheses it takes: ["convoy-attack.actor = HTS", ...]."""
-    return [f"{c.fact}.{c.key} = {explain.alternative_text(c.alternatives[i].value)}" for c, i in zip(cs, world)]
+    return [f"{c.fact}.{c.key} = {words.value_text(c.alternatives[i].value)}" for c, i in zip(cs, world)]
 
 
 def triggered_everywhere(case: Case, program: Program, as_of: datetime.date, drop: frozenset, only: set) -> set:
@@ -568,7 +568,7 @@ def group_id(iid: str, derived: dict) -> str:
     marked so that it can never be a case fact's id."""
     if not derived:
         return DERIVED + iid
-    attrs = ",".join(f"{k}={words.operand(v)}" for k, v in sorted(derived.items()))
+    attrs = ",".join(f"{k}={words.value_text(v)}" for k, v in sorted(derived.items()))
     return f"{DERIVED}{iid}[{attrs}]"
 
 

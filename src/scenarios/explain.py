@@ -105,7 +105,7 @@ def assumptions(case: Case, cs: list, world: tuple) -> dict:
         alt = c.alternatives[i]
         src = case.sources.get(alt.source) if alt.source else None
         out.setdefault(c.fact, []).append(
-            Assumption(c.key, alternative_text(alt.value), src.name if src else None, Grade(src.reliability if src else None, alt.credibility))
+            Assumption(c.key, words.value_text(alt.value), src.name if src else None, Grade(src.reliability if src else None, alt.credibility))
         )
     return out
 
@@ -161,7 +161,7 @@ def holds_if(cs: list, worlds: list, holding: set) -> list:
             return [f"in {len(holding)} of {n} worlds, under no simple combination of hypotheses"]
         cover.append(best[0])
         covered |= best[1]
-    return sorted(" and ".join(f"{cs[k].fact}.{cs[k].key} = {alternative_text(cs[k].alternatives[a].value)}" for k, a in term) for term in cover)
+    return sorted(" and ".join(f"{cs[k].fact}.{cs[k].key} = {words.value_text(cs[k].alternatives[a].value)}" for k, a in term) for term in cover)
 
 
 def matrix(cs: list, worlds: list, holding_by_item: dict) -> tuple[list, list]:
@@ -169,16 +169,10 @@ def matrix(cs: list, worlds: list, holding_by_item: dict) -> tuple[list, list]:
     columns, members = [], []
     for k, c in enumerate(cs):
         for a, alt in enumerate(c.alternatives):
-            columns.append((c.fact, f"{c.key} = {alternative_text(alt.value)}"))
+            columns.append((c.fact, f"{c.key} = {words.value_text(alt.value)}"))
             members.append({w for w, world in enumerate(worlds) if world[k] == a})
     rows = [(iid, [(len(holding & m), len(m)) for m in members]) for iid, holding in holding_by_item.items()]
     return columns, rows
-
-
-def alternative_text(value) -> str:
-    if value is None:
-        return "(none)"
-    return words.operand(value)
 
 
 def hypotheses(cs: list, case: Case) -> list:

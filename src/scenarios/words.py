@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from .model import All, AnyOf, Count, ItemRef, Match, Not, Ref, Regex, Test
 from .values import canonical
@@ -21,24 +22,34 @@ OP_WORDS = {
 }
 
 
-def operand(value) -> str:
+def value_text(value: Any, none: str = "(none)") -> str:
+    """A value in the words of a report: `true`, `2020-05-27`, `[TAF, RU]`, `$atk.actor`,
+    `/^H/`. It takes a value of the model, JSON-ready data, or plain data as a file
+    holds it (`{one_of: [...]}` reads "one of A | B"); `none` stands for a value that
+    is not there."""
+    if value is None:
+        return none
     if isinstance(value, Ref):
         return str(value)
     if isinstance(value, Regex):
         return f"/{value.text}/"
-    if isinstance(value, tuple):
-        return "[" + ", ".join(operand(v) for v in value) + "]"
+    if isinstance(value, (tuple, list)):
+        return "[" + ", ".join(value_text(v, none) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime.date):
         return value.isoformat()
+    if isinstance(value, dict) and isinstance(value.get("one_of"), list):
+        return "one of " + " | ".join(value_text(a["value"] if isinstance(a, dict) and "value" in a else a, none) for a in value["one_of"])
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {value_text(v, none)}" for k, v in value.items()) + "}"
     return str(canonical(value))
 
 
 def test(t: Test) -> str:
     if t.op == "exists":
         return f"{t.key} {'is given' if t.operand else 'is not given'}"
-    return f"{t.key} {OP_WORDS[t.op]} {operand(t.operand)}"
+    return f"{t.key} {OP_WORDS[t.op]} {value_text(t.operand)}"
 
 
 def tests(ts) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Union
 
 from ..model import Grade
+from ..words import value_text
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
 STATUS_WORDS = {
@@ -67,17 +68,6 @@ def escape(value: object) -> str:
         # an unescaped trailing `#` would close an ATX heading and vanish
         text = text[:-1] + "\\#"
     return text
-
-
-def value_text(value: object) -> str:
-    """A JSON-ready value (a derived attribute, an alternative) in the report's words."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "null"
-    if isinstance(value, list):
-        return "[" + ", ".join(value_text(v) for v in value) + "]"
-    return str(value)
 
 
 # -- the briefing as plain blocks ---------------------------------------------------
@@ -228,7 +218,7 @@ def derivation_line(i: int, d: Derivation) -> Line:
     if d.bindings:
         line.append(Span(" · " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items())))
     if d.derived:
-        line.append(Span(" · derives " + ", ".join(f"{k} = {value_text(v)}" for k, v in d.derived.items())))
+        line.append(Span(" · derives " + ", ".join(f"{k} = {value_text(v, none='null')}" for k, v in d.derived.items())))
     return tuple(line)
 
 
@@ -295,7 +285,7 @@ def hypotheses(result: RunResult) -> list:
         for i, (value, source, name, grade) in enumerate(h.alternatives):
             rows.append((
                 (Span(f"{h.fact}.{h.key}"),) if i == 0 else (),
-                (Span(value_text(value)),),
+                (Span(value_text(value, none="null")),),
                 (grade_span(grade),),
                 (Span(name or source or ""),),
             ))

@@ -14,7 +14,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import SCHEMA_VERSION
-from ..workflow.whatif import value_words
+from ..words import value_text
 from .terminal import user
 
 STATUS_WORDS = {
@@ -229,7 +229,7 @@ def _item(c, facts: dict) -> Tree:
                 label.append(f"  {f.date or 'undated'}", style="cyan")
                 label.append_text(user(f"  {f.type}", "dim"))
                 if f.keys:
-                    label.append_text(user("  " + "; ".join(f"{k.key}: {value_words(k.old)} → {value_words(k.new)}" for k in f.keys)))
+                    label.append_text(user("  " + "; ".join(f"{k.key}: {value_text(k.old)} → {value_text(k.new)}" for k in f.keys)))
             root.add(label)
     if c.through:
         root.add(Text.assemble(("through: ", "bold"), user(", ".join(c.through))))
@@ -243,7 +243,7 @@ def _fact(sign: str, style: str, f) -> Text:
     if f.keys:
         for k in f.keys:
             t.append("\n    ")
-            t.append_text(user(f"{k.key}: {value_words(k.old)} → {value_words(k.new)}"))
+            t.append_text(user(f"{k.key}: {value_text(k.old)} → {value_text(k.new)}"))
     elif f.text:
         t.append("\n    ")
         t.append_text(user(f.text, "dim"))

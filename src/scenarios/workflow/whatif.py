@@ -21,6 +21,7 @@ from ..errors import InputError, Problem
 from ..load import ALIAS_LIMITS, locate, parse_text, read_text, _finish
 from ..parse import Builder, as_key, build_case, describe
 from ..suggest import did_you_mean
+from ..words import value_text
 from ..worlds import DEFAULT_MAX_WORLDS
 from .diff import CaseDiff, diff_runs
 
@@ -182,7 +183,7 @@ def counterfactual(
             continue
         by_id[fid][key] = value
         set_where[(fid, key)] = text_
-        words.append(f"set {fid}.{key} = {value_words(value)}")
+        words.append(f"set {fid}.{key} = {value_text(value)}")
 
     # built even when some change was refused, so that every problem is reported at once
     data["facts"] = facts
@@ -217,21 +218,6 @@ def trace(problems: list, facts: list, origin: list, set_where: dict, case_path:
             continue
         in_case.append(p)
     return out + locate(case_text, in_case)
-
-
-def value_words(value: Any) -> str:
-    """A fact's value (JSON-ready, or as written) in words."""
-    if value is None:
-        return "(none)"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):
-        return "[" + ", ".join(value_words(v) for v in value) + "]"
-    if isinstance(value, dict) and isinstance(value.get("one_of"), list):
-        return "one of " + " | ".join(value_words(a["value"] if isinstance(a, dict) and "value" in a else a) for a in value["one_of"])
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {value_words(v)}" for k, v in value.items()) + "}"
-    return str(value)
 
 
 def what_if(
