@@ -7,7 +7,7 @@ import textwrap
 from typing import Optional
 
 from scenarios.api import case_from_text, ruleset_from_text
-from scenarios.evaluate import evaluate
+from scenarios.run import evaluate
 from scenarios.result import RunResult
 
 

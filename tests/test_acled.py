@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from scenarios.acled import acled_date, source_keys
 from scenarios.api import case_from_text, ruleset_from_text
 from scenarios.cli_import import import_
-from scenarios.evaluate import evaluate
+from scenarios.run import evaluate
 
 DATA = Path(__file__).parent / "data" / "acled-idlib-2020.csv"
 

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from scenarios.api import case_from_data, run_data, ruleset_from_data
 from scenarios.errors import InputError
-from scenarios.evaluate import evaluate
+from scenarios.run import evaluate
 from scenarios.load import bundled_case, find_ruleset, parse_text, read_text
 from scenarios.render import json as json_render
 from strategies import shuffled_inputs

@@ -72,7 +72,7 @@ def test_worlds_run_in_parts_give_the_same_report(data):
     # parts must say exactly what one pass over every world says
     import pytest
 
-    from scenarios import evaluate as ev
+    from scenarios.run import evaluation as ev
     from scenarios.api import case_from_data, ruleset_from_data
     from scenarios.render.json import render
 
@@ -104,10 +104,10 @@ def test_engine_agrees_with_the_model_with_facts_over_many_sessions(data):
     import pytest
 
     from scenarios import engine
-    from scenarios import evaluate as ev
+    from scenarios.run import session
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(engine, "SHARD", 2)
-        mp.setattr(ev, "FACTS_PER_BUCKET", 2)
-        mp.setattr(ev, "SPREAD_FROM", 0)
+        mp.setattr(session, "FACTS_PER_BUCKET", 2)
+        mp.setattr(session, "SPREAD_FROM", 0)
         compare(*data)

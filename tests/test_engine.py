@@ -543,7 +543,7 @@ def test_facts_spread_over_many_sessions_give_the_same_report(monkeypatch):
     # a large world's facts go to several engine sessions (engine.run_session): joins
     # by the joined value, single-pattern matches anywhere, derivations to the main one
     from scenarios import engine
-    from scenarios import evaluate as ev
+    from scenarios.run import session
     from scenarios.api import run_data
     from scenarios.render.json import render
 
@@ -568,8 +568,8 @@ def test_facts_spread_over_many_sessions_give_the_same_report(monkeypatch):
     }
     whole = render([run_data(case, [rules])])
     monkeypatch.setattr(engine, "SHARD", 7)
-    monkeypatch.setattr(ev, "FACTS_PER_BUCKET", 20)
-    monkeypatch.setattr(ev, "SPREAD_FROM", 0)
+    monkeypatch.setattr(session, "FACTS_PER_BUCKET", 20)
+    monkeypatch.setattr(session, "SPREAD_FROM", 0)
     assert render([run_data(case, [rules])]) == whole
     got = run_data(case, [rules])
     surge = sum(1 for f in facts[6:] if f["target"] == "RU" and "2020-05-15" <= f["date"] <= "2020-05-29")

@@ -117,7 +117,7 @@ indicators:
 """
     result = run(case, rules)
     assert result.find("lone-attacker").status == "triggered"
-    from scenarios.evaluate import evaluate
+    from scenarios.run import evaluate
     from scenarios.api import case_from_text, ruleset_from_text
 
     e = evaluate(case_from_text(case), [ruleset_from_text(rules)], explain_id="lone-attacker").explanation

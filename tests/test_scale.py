@@ -15,10 +15,10 @@ from scenarios.cli import cli
 
 @pytest.mark.parametrize("spread", [False, True], ids=["as-run", "joins-spread-over-sessions"])
 def test_100k_facts_give_exact_statuses_counts_and_joins(tmp_path, monkeypatch, spread):
-    if spread:  # as a run of more than SPREAD_FROM facts does (evaluate.run_world)
-        from scenarios import evaluate
+    if spread:  # as a run of more than SPREAD_FROM facts does (run.session.run_world)
+        from scenarios.run import session
 
-        monkeypatch.setattr(evaluate, "SPREAD_FROM", 0)
+        monkeypatch.setattr(session, "SPREAD_FROM", 0)
     case, rules, expected = generate(100_000)
     (tmp_path / "big.yaml").write_text(case)
     (tmp_path / "big-rules.yaml").write_text(rules)

@@ -514,7 +514,7 @@ def test_new_case_and_ruleset_load_and_run_together(tmp_path, monkeypatch):
     ruleset, ruleset_warnings = load_ruleset("rulesets/border-rules.yaml")
     assert case.id == "border-2024" and ruleset.id == "border-rules"
     assert case_warnings == [] and ruleset_warnings == []
-    from scenarios.evaluate import evaluate
+    from scenarios.run import evaluate
 
     result = evaluate(case, [ruleset])
     assert {r.id: (r.status, r.near_miss) for r in result.scenarios} == {"crackdown": ("triggered", False), "insurgency": ("not_triggered", True)}

@@ -11,7 +11,7 @@ import os
 from typing import Callable, Optional, Sequence
 
 from .errors import InputError, Problem
-from .evaluate import evaluate
+from .run import evaluate
 from .heap import frozen_heap
 from .load import bundled_case, find_ruleset, load_case, load_case_text, load_ruleset, load_ruleset_text
 from .model import Case, Ruleset

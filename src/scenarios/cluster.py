@@ -334,7 +334,7 @@ def run_case(work: CaseWork, text: str, ruleset_texts: list) -> tuple:
     """("ok", RunResult) or ("error", problems) for a case sent as text: what
     `api.run_files` gives for the case's files, reading none."""
     from .api import load_rulesets, no_rulesets
-    from .evaluate import evaluate
+    from .run import evaluate
     from .load import load_case_text
 
     with _ENGINE:

@@ -543,7 +543,7 @@ def engine_definition(program: Program) -> dict:
         stratum = program.strata[iid]
         for j, body in enumerate(program.bodies[iid]):
             # a body fires as soon as its facts are there (its guards wait for their
-            # stratum, see evaluate.WorldRun.release); one with no pattern fires on
+            # stratum, see run.session.WorldRun.release); one with no pattern fires on
             # its stratum's marker
             patterns = [] if body.patterns else [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
             for p in body.patterns:

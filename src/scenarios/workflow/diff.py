@@ -15,7 +15,8 @@ from typing import Any, Optional, Sequence
 
 from ..api import rulesets_for
 from ..errors import InputError
-from ..evaluate import evaluate, in_run
+from ..run import evaluate
+from ..run.known import in_run
 from ..load import load_case
 from ..model import Case, Fact, ItemRef, walk
 from ..result import RunResult

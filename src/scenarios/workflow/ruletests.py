@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import InputError, Problem
-from ..evaluate import evaluate
+from ..run import evaluate
 from ..load import find_ruleset, load_case, load_ruleset, locate, locate_in_files, parse_text, read_text
 from ..model import All, Case, Ruleset
 from ..parse import Builder, build_case, describe

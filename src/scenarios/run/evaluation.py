@@ -1,0 +1,110 @@
+"""A run: every world of a case through the engine, then statuses and explanations."""
+
+from __future__ import annotations
+
+import datetime
+from typing import Callable, Optional
+
+from ..errors import InputError, Problem
+from ..model import Case
+from ..result import ItemResult, RunResult
+from ..worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds
+from . import evidence as evidence_of
+from .critical import critical_facts
+from .hypotheses import holds_if, hypotheses, matrix, world_words
+from .known import in_run
+from .parts import merge_parts, run_worlds, worlds_part
+from .session import compiled
+
+WORLDS_PER_PART = 64  # worlds in one task when the worlds are spread over processes
+
+
+def evaluate(
+    case: Case,
+    rulesets: list,
+    as_of: Optional[datetime.date] = None,
+    max_worlds: int = DEFAULT_MAX_WORLDS,
+    drop: frozenset = frozenset(),
+    explain_id: Optional[str] = None,
+    map_worlds: Optional[Callable] = None,
+) -> RunResult:
+    """Run a case against rulesets: statuses, derivations, near misses, evidence,
+    critical facts; with `explain_id`, that item's full explanation too.
+
+    `map_worlds(fn, tasks)`, when given, runs parts of the worlds (`run_worlds`) as
+    `list(map(fn, tasks))` would, for instance on other processes or machines.
+    """
+    as_of = as_of or case.as_of
+    program = compiled(tuple(rulesets), as_of)
+    if explain_id is not None and explain_id not in program.items:
+        from ..suggest import did_you_mean
+
+        raise InputError([Problem(explain_id, f"no indicator or scenario of that id in the rulesets{did_you_mean(explain_id, list(program.items))}")])
+    facts, later = in_run(case, as_of, drop)
+    cs = choices(facts)
+    check_world_count(cs, max_worlds, case.file)
+    world_list = list(enumerate_worlds(cs))
+    n_worlds = len(world_list)
+    if map_worlds is None or n_worlds <= 1:
+        parts = [worlds_part(program, case, facts, cs, as_of, explain_id, 0, n_worlds)]
+    else:
+        tasks = [(case, tuple(rulesets), as_of, drop, explain_id, a, min(a + WORLDS_PER_PART, n_worlds)) for a in range(0, n_worlds, WORLDS_PER_PART)]
+        parts = list(map_worlds(run_worlds, tasks))
+    states, found = merge_parts(parts, program.items)
+    critical = critical_facts(case, program, as_of, drop, states, n_worlds)
+    results = []
+    for iid, item in program.items.items():
+        st = states[iid]
+        status = "triggered" if st.triggered_in == n_worlds else ("contested" if st.triggered_in else "not_triggered")
+        because = st.because or []
+        shown = world_list[st.because_world] if because else ()
+        # the hypotheses evidence rests on matter where the item holds in some worlds only
+        assumed = evidence_of.assumptions(case, cs, shown) if because and 0 < st.triggered_in < len(world_list) else None
+        evidence = evidence_of.leaf_evidence(because, case, assumed)
+        near = status == "not_triggered" and st.near_miss
+        results.append(
+            ItemResult(
+                kind=item.kind,
+                id=iid,
+                title=item.title,
+                ruleset=item.ruleset,
+                status=status,
+                triggered_in=st.triggered_in,
+                derivations=st.derivations,
+                holds_if=holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
+                near_miss=near,
+                missing=(st.best_missing or []) if near else [],
+                because=because,
+                evidence=evidence,
+                weakest=evidence_of.weakest(evidence),
+                critical_facts=critical.get(iid) or [],
+                critical_checked=status != "triggered" or iid in critical,
+                implications=list(item.implications),
+                signposts=list(item.signposts),
+                description=item.description,
+                because_world=world_words(cs, shown) if because and n_worlds > 1 else [],
+            )
+        )
+    order = {"triggered": 0, "contested": 1, "not_triggered": 2}
+    results.sort(key=lambda r: (order[r.status], not r.near_miss, r.id))
+    chosen = found.get("holds") or found.get("closest")
+    if chosen is not None:
+        chosen.status = next(r.status for r in results if r.id == explain_id)
+    columns, rows = matrix(cs, world_list, {r.id: set(states[r.id].worlds) for r in results if r.kind == "scenario" and r.status != "not_triggered"}) if cs else ([], [])
+    return RunResult(
+        matrix_columns=columns,
+        matrix=rows,
+        explanation=chosen,
+        case=case.id,
+        title=case.title,
+        as_of=as_of.isoformat(),
+        rulesets=sorted({rs.id for rs in rulesets}),
+        facts_total=len(case.facts),
+        facts_in_run=len(facts),
+        left_out=sorted(later),
+        worlds=n_worlds,
+        hypotheses=hypotheses(cs, case),
+        scenarios=[r for r in results if r.kind == "scenario"],
+        indicators=[r for r in results if r.kind == "indicator"],
+        sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
+    )

@@ -1,0 +1,70 @@
+"""How solid a verdict is: the case facts at the leaves of its derivations, with their
+Admiralty grades, the hypotheses they rest on, and the weakest link."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from .. import words
+from ..model import Case, Grade
+from ..result import Assumption, Evidence, Weakest
+
+def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> list:
+    """The case facts at the leaves of derivation trees, each once, by date then id;
+    `assumed` gives each fact's contested values in the world the trees come from."""
+    ids: set = set()
+    stack = list(trees)
+    while stack:
+        t = stack.pop()
+        for n in t.conditions:
+            if n.fact:
+                ids.add(n.fact)
+            ids.update(n.facts)
+            stack.extend(n.children)
+    out = []
+    for fid in ids:
+        f = case.by_id.get(fid)
+        if f is None:
+            continue
+        src = case.sources.get(f.source) if f.source else None
+        out.append(
+            Evidence(
+                id=f.id,
+                type=f.type,
+                date=f.date.isoformat() if f.date else None,
+                source=f.source,
+                source_name=src.name if src else None,
+                grade=Grade(src.reliability if src else None, f.credibility),
+                text=f.text,
+                assumes=tuple((assumed or {}).get(fid, ())),
+            )
+        )
+    return sorted(out, key=lambda e: (e.date or "", e.id))
+
+
+def assumptions(case: Case, cs: list, world: tuple) -> dict:
+    """fact id -> the hypotheses (contested values, with their grades) a world takes."""
+    out: dict = {}
+    for c, i in zip(cs, world):
+        alt = c.alternatives[i]
+        src = case.sources.get(alt.source) if alt.source else None
+        out.setdefault(c.fact, []).append(
+            Assumption(c.key, words.value_text(alt.value), src.name if src else None, Grade(src.reliability if src else None, alt.credibility))
+        )
+    return out
+
+
+def weakest(evidence: list) -> Optional[Weakest]:
+    """The least solid graded link: worst reliability, then worst credibility, over the
+    facts and the hypotheses they rest on. F and 6 mean "cannot be judged": they are
+    flagged as ungraded elsewhere, never ranked as worst."""
+    links = []
+    for e in evidence:
+        links.append((e.grade.rank, e.id, e.grade, None))
+        for a in e.assumes:
+            links.append((a.grade.rank, e.id, a.grade, f"{a.key} = {a.value}"))
+    graded = [link for link in links if link[0] is not None]
+    if not graded:
+        return None
+    rank, fid, grade, about = max(graded, key=lambda link: (link[0], link[1], link[3] or ""))
+    return Weakest(fid, grade, about)

@@ -1,0 +1,110 @@
+"""Why an item holds: its derivation trees down to the case facts, and for `--explain`
+its condition tree marked holds / does not hold in one world.
+
+Everything here reads one engine session: the explanation comes from the same run
+as the statuses, never from a second matcher.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from .. import words
+from ..model import All, AnyOf, Case, Count, ItemRef, Match, Not, binds_of, refs_of
+from ..result import ConditionNode, Explanation, Node
+from ..result import Derivation as DerivationTree
+from ..values import canonical
+from .evidence import leaf_evidence
+from .reading import Fired, SessionView
+
+LISTED = 5  # derivations or facts listed under one node before "and N more"
+MAX_DEPTH = 12  # levels of indicators and scenarios shown below an item
+MAX_TREES = 200  # derivation trees shown under one item, all levels together
+MAX_EXPLAINED = 100  # derivations listed by --explain
+
+
+def explain_item(run: SessionView, iid: str, case: Case, visiting: set, limit: int = LISTED) -> list:
+    """The derivation trees of an item in one world (the first few, deterministic)."""
+    fired = sorted(run.fired[iid], key=lambda f: (f.conjunction, f.facts))
+    budget = [MAX_TREES]
+    return [explain_fired(run, f, case, visiting | {iid}, budget) for f in fired[:limit]]
+
+
+def explain_fired(run: SessionView, f: Fired, case: Case, visiting: set, budget: list) -> DerivationTree:
+    """One derivation's tree; `budget` bounds the trees of the whole explanation, which
+    would otherwise grow as the number of derivations to the power of the depth."""
+    budget[0] -= 1
+    program = run.program
+    body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
+    as_of = program.as_of
+    nodes = []
+    for (i, fid), cond in zip(f.facts, body.positives):
+        label = words.condition(cond, as_of)
+        if isinstance(cond, Match):
+            nodes.append(Node(label, "match", fact=fid))
+        else:
+            group = run.groups[fid]
+            members = sorted(group.members, key=lambda m: (m.conjunction, m.facts))
+            if cond.id in visiting or len(visiting) >= MAX_DEPTH or budget[0] <= 0:
+                nodes.append(Node(label, cond.kind, more=len(members)))
+                continue
+            children = [explain_fired(run, m, case, visiting | {cond.id}, budget) for m in members[: min(LISTED, max(budget[0], 1))]]
+            nodes.append(Node(label, cond.kind, children=children, more=len(members) - len(children)))
+    env = dict(f.names)
+    for g in body.guards:
+        label = words.condition(g, as_of)
+        if isinstance(g, Count):
+            fids = run.options(g.match, env)
+            dated = sorted(fids, key=lambda x: (run.values.get(x, {}).get("date", datetime.date.min), x))
+            nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
+        else:
+            nodes.append(Node(label, "not"))
+    derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
+    bindings = {k: v.lstrip("\x1e") for k, v in sorted(f.names.items())}  # a derived fact shows as its item
+    return DerivationTree(f.item, bindings, derived, nodes)
+
+
+def condition_tree(run: SessionView, cond, as_of: datetime.date, holds: Optional[bool] = None) -> ConditionNode:
+    """A condition and its parts, each marked holds / does not hold in this world; a
+    part that uses a name bound outside it is left unmarked (it depends on the binding)."""
+    label = words.condition(cond, as_of) if not isinstance(cond, (All, AnyOf, Not)) else {All: "all of", AnyOf: "any of", Not: "not"}[type(cond)]
+    outer = refs_of(cond) - binds_of(cond)  # names it needs from outside itself
+    if holds is None and not outer:
+        holds = run.holds(cond, {})
+    detail = ""
+    if isinstance(cond, Match):
+        n = len(run.candidates(cond))
+        detail = f"{n} fact{'s pass' if n != 1 else ' passes'} the tests on the fact alone"
+    elif isinstance(cond, ItemRef):
+        n = len(run.fired[cond.id])
+        detail = f"derived {n} time{'s' if n != 1 else ''}" if n else "not derived"
+    elif isinstance(cond, Count) and not outer:
+        detail = f"{run.count(cond, {})} counted"
+    node = ConditionNode(label, holds, detail)
+    if isinstance(cond, All):
+        conds = list(cond.conditions)
+        for i, c in enumerate(conds):
+            h = run.condition_holds(conds, i) if not outer else None
+            node.children.append(condition_tree(run, c, as_of, h))
+    elif isinstance(cond, AnyOf):
+        node.children = [condition_tree(run, c, as_of, None) for c in cond.conditions]
+    elif isinstance(cond, Not):
+        node.children = [condition_tree(run, cond.condition, as_of, None)]
+    return node
+
+
+def explanation(run: SessionView, iid: str, case: Case, world: int, choices: list, status: str) -> Explanation:
+    item = run.program.items[iid]
+    derivations = explain_item(run, iid, case, set(), limit=MAX_EXPLAINED)
+    return Explanation(
+        item=iid,
+        kind=item.kind,
+        title=item.title,
+        status=status,
+        world=world,
+        hypotheses=choices,
+        tree=condition_tree(run, item.when, run.program.as_of, bool(run.fired[iid])),
+        derivations=derivations,
+        evidence=leaf_evidence(derivations, case),
+    )

@@ -1,0 +1,25 @@
+"""Which facts of a case a run as of a day knows."""
+
+from __future__ import annotations
+
+import datetime
+
+from ..model import Case
+
+def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, list]:
+    """The facts a run sees and the ids of those dated after as_of."""
+    facts, later = [], []
+    for f in case.facts:
+        if (f.contested and absent(f)) or f.id in drop:
+            continue
+        if f.date is not None and f.date > as_of:
+            later.append(f.id)
+        else:
+            facts.append(f)
+    return facts, later
+
+
+def absent(fact) -> bool:
+    """`present: false`: the fact is left out of the run, and adds no worlds."""
+    alts = fact.contested.get("present")
+    return alts is not None and all(a.value is False for a in alts)
