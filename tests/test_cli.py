@@ -152,7 +152,7 @@ def test_a_tag_after_any_whitespace_or_flow_indicator_is_looked_at():
     # whitespace character, a flow indicator, ':', '?' or '-', or at the very start
     import re
 
-    from scenarios.load import _has_tag
+    from scenarios.load.text import _has_tag
 
     for code in range(0x3100):
         c = chr(code)

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from .compile import compile_program
 from .errors import InputError, Problem
-from .load import find_ruleset, locate_in_files, parse_text, read_text, _finish
-from .model import ItemRef, Match, walk
-from .parse import build_case, build_ruleset
+from .load import find_ruleset, load_document, locate_in_files
+from .model import Case, ItemRef, Match, walk
 from .workflow.ruletests import is_test_file, load_tests
 
 EXTENSIONS = (".yaml", ".yml", ".json")
@@ -52,25 +51,12 @@ def check(paths: list) -> list[Problem]:
                 problems.extend(exc.problems)
             continue
         try:
-            text = read_text(file)
-            data = parse_text(text, file)
-        except InputError as exc:
-            problems.extend(exc.problems)
-            continue
-        if isinstance(data, dict) and "case" in data:
-            build = build_case
-        elif isinstance(data, dict) and "ruleset" in data:
-            build = build_ruleset
-        else:
-            problems.append(Problem(file, "neither a case (no 'case:') nor a ruleset (no 'ruleset:')", 1, 1))
-            continue
-        try:
-            model, found = _finish(text, *build(data, file), file)
+            model, found = load_document(file)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
         problems.extend(found)
-        (cases if build is build_case else rulesets).append(model)
+        (cases if isinstance(model, Case) else rulesets).append(model)
     problems.extend(check_together(cases, rulesets))
     return sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
 

@@ -137,6 +137,10 @@ def cli() -> None:
       scenarios run cases/my-case.yaml -r my-rules --format json
       scenarios check cases/ rulesets/
     """
+    # a whole number of any length is a number in a case (SPEC 3.1), read and printed
+    # as such: Python refuses to read or print one of more than 4,300 digits by default
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
 
 
 @cli.command()

@@ -149,8 +149,7 @@ def pack(case: Optional[str], names: Sequence[str], as_of, max_worlds, explain_i
     """(CaseWork, case text) for a case, with the rulesets it uses found as a plain
     run finds them and their texts added to `texts`; InputError when the case file
     cannot be read."""
-    from .api import find_rulesets
-    from .load import bundled_case, read_text
+    from .load import bundled_case, find_rulesets, read_text
 
     file = case or bundled_case()
     text = read_text(file)
@@ -333,9 +332,8 @@ def run_batch(works: list, texts: list, ruleset_texts: list) -> list:
 def run_case(work: CaseWork, text: str, ruleset_texts: list) -> tuple:
     """("ok", RunResult) or ("error", problems) for a case sent as text: what
     `api.run_files` gives for the case's files, reading none."""
-    from .api import load_rulesets, no_rulesets
     from .run import evaluate
-    from .load import load_case_text
+    from .load import load_case_text, load_rulesets, no_rulesets
 
     with _ENGINE:
         try:

@@ -13,11 +13,10 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
-from ..api import rulesets_for
 from ..errors import InputError
 from ..run import evaluate
 from ..run.known import in_run
-from ..load import load_case
+from ..load import load_case, rulesets_for
 from ..model import Case, Fact, ItemRef, walk
 from ..result import RunResult
 from ..values import canonical, token

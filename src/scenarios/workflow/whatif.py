@@ -16,9 +16,8 @@ from typing import Any, Optional, Sequence
 
 import yaml_rs
 
-from ..api import rulesets_for
 from ..errors import InputError, Problem
-from ..load import ALIAS_LIMITS, locate, parse_text, read_text, _finish
+from ..load import ALIAS_LIMITS, finish, locate, parse_text, read_text, rulesets_for, whole_numbers_of_any_length
 from ..parse import Builder, as_key, build_case, describe
 from ..suggest import did_you_mean
 from ..words import value_text
@@ -67,7 +66,8 @@ def parse_setting(text: str, fact_ids: Sequence[str]) -> tuple:
     if not key:
         raise InputError([Problem("--set", f"'{text}' names no key after the fact id")])
     try:
-        value = yaml_rs.loads(raw, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+        with whole_numbers_of_any_length():
+            value = yaml_rs.loads(raw, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except (yaml_rs.YAMLDecodeError, ValueError, OverflowError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
         raise InputError([Problem("--set", f"'{text}': the value is not a YAML value: {first}")]) from None
@@ -111,7 +111,7 @@ def counterfactual(
     data = parse_text(text, case_path)
     if data is None:
         raise InputError([Problem(case_path, "is empty: a case needs case, as_of and facts", 1, 1)])
-    written, warnings = _finish(text, *build_case(data, case_path), case_path)
+    written, warnings = finish(text, *build_case(data, case_path), case_path)
     data = copy.deepcopy(data)
     raw_facts = data["facts"]
     ids = [f.id for f in written.facts]
