@@ -69,6 +69,7 @@ _FORMS = {
     "any": {"any"},
     "not": {"not"},
     "count": {"count", "at_least", "at_most"},
+    "of": {"of", "at_least", "at_most"},
 }
 # Keys kept as identifiers, never turned into dates.
 _IDENTIFIERS = ("id", "type", "source")
@@ -239,16 +240,31 @@ def _ref(raw):
     return None
 
 
-def _binds(cond) -> dict[str, list[str]]:
-    """Names bound by `cond` and visible outside it -> the match types binding them.
+def _types(cond: dict) -> tuple:
+    """The fact types a `match` accepts: its bare type, or every type of its list.
 
-    `as` binds; `all` passes its parts' names on; `any`, `not`, `count` hide theirs.
+    Raises ValueError for an empty list (a list of one is the bare type).
+    """
+    raw = cond["match"]
+    types = raw if isinstance(raw, list) else [raw]
+    if not types:
+        raise ValueError("match takes a type or a non-empty list of types")
+    if any(isinstance(t, (list, dict)) for t in types):
+        raise ValueError(f"a type must be a scalar: {raw!r}")
+    return tuple(types)
+
+
+def _binds(cond) -> dict[str, list[tuple]]:
+    """Names bound by `cond` and visible outside it -> the type lists of the matches
+    binding them (a fact bound to the name must have a type in every one of them).
+
+    `as` binds; `all` passes its parts' names on; `any`, `not`, `count`, `of` hide theirs.
     """
     form = _form(cond)
     if form == "match":
-        return {cond["as"]: [cond["match"]]} if "as" in cond else {}
+        return {cond["as"]: [_types(cond)]} if "as" in cond else {}
     if form == "all":
-        names: dict[str, list[str]] = {}
+        names: dict[str, list[tuple]] = {}
         for part in cond["all"]:
             for name, types in _binds(part).items():
                 names.setdefault(name, []).extend(types)
@@ -271,20 +287,24 @@ def _uses(cond) -> set[str]:
         return _where_refs(cond.get("where"))
     if form == "all":
         return set().union(*[_uses(part) for part in cond["all"]])
-    if form == "any":
-        return set().union(*[_uses(part) - set(_binds(part)) for part in cond["any"]])
+    if form in ("any", "of"):  # each part is its own scope, like a branch of any
+        return set().union(*[_uses(part) - set(_binds(part)) for part in cond[form]])
     inner = cond[form]  # not, count
     return _uses(inner) - set(_binds(inner))
 
 
 def _references(cond, negative: bool = False):
-    """(kind, id, negative) for every indicator/scenario reference; negative under not/count."""
+    """(kind, id, negative) for every indicator/scenario reference; negative under not,
+    count and an `of` with `at_most` (SPEC 3.1: such an `of` is stratified like `not`)."""
     form = _form(cond)
     if form in ("indicator", "scenario"):
         yield form, cond[form], negative
     elif form in ("all", "any"):
         for part in cond[form]:
             yield from _references(part, negative)
+    elif form == "of":
+        for part in cond["of"]:
+            yield from _references(part, negative or "at_most" in cond)
     elif form in ("not", "count"):
         yield from _references(cond[form], True)
 
@@ -315,14 +335,31 @@ def _check_where(where) -> None:
                 _value(operand)
 
 
+def _check_of_bounds(cond: dict) -> None:
+    """SPEC 3.1 `of`: one or both bounds, whole numbers, 0 <= at_least <= n, at_least <= at_most."""
+    if "at_least" not in cond and "at_most" not in cond:
+        raise ValueError("of needs at_least or at_most")
+    for bound in ("at_least", "at_most"):
+        # Decision: a whole number is a YAML integer (not a boolean, not 2.0), and is
+        # never negative; at_most may exceed the number of conditions (it then always holds).
+        if bound in cond and (type(cond[bound]) is not int or cond[bound] < 0):
+            raise ValueError(f"of: {bound} must be a whole number: {cond[bound]!r}")
+    if cond.get("at_least", 0) > len(cond["of"]):
+        raise ValueError(f"of: at_least {cond['at_least']} is more than its {len(cond['of'])} conditions")
+    if "at_least" in cond and "at_most" in cond and cond["at_least"] > cond["at_most"]:
+        raise ValueError("of: at_least is more than at_most")
+
+
 def _check(cond) -> None:
-    """Raise ValueError for a malformed condition (forms, operators, windows, counts)."""
+    """Raise ValueError for a malformed condition (forms, operators, windows, counts, bounds)."""
     form = _form(cond)
-    if form in ("all", "any"):
+    if form in ("all", "any", "of"):
         if not isinstance(cond[form], list):
             raise ValueError(f"{form} takes a list")
         for part in cond[form]:
             _check(part)
+        if form == "of":
+            _check_of_bounds(cond)
     elif form == "not":
         _check(cond["not"])
     elif form == "count":
@@ -334,6 +371,7 @@ def _check(cond) -> None:
     else:
         _check_where(cond.get("where"))
     if form == "match":
+        _types(cond)
         if "within" in cond and not _WINDOW.fullmatch(str(cond["within"])):
             raise ValueError(f"bad window {cond['within']!r}")
         for bound in ("from", "until"):
@@ -514,16 +552,16 @@ def _where_holds(where, fields: dict, env: dict) -> bool:
 
 def _match_fact(cond: dict, fact: Fact, env: dict, world: World) -> bool:
     return (
-        fact.type == cond["match"]
+        fact.type in _types(cond)
         and _in_window(cond, fact, world.as_of)
         and _where_holds(cond.get("where"), fact.fields, env)
     )
 
 
-def _assignments(names: dict[str, list[str]], env: dict, facts: list[Fact]):
+def _assignments(names: dict[str, list[tuple]], env: dict, facts: list[Fact]):
     """Every extension of env giving each name a fact (of every type its binders match)."""
     ordered = sorted(names)
-    domains = [[f for f in facts if all(f.type == t for t in names[n])] for n in ordered]
+    domains = [[f for f in facts if all(f.type in types for types in names[n])] for n in ordered]
     for combo in itertools.product(*domains):
         yield {**env, **dict(zip(ordered, combo))}
 
@@ -550,12 +588,19 @@ def _satisfied(cond, env: dict, world: World) -> bool:
         return any(_exists(part, env, world) for part in cond["any"])
     if form == "not":
         return not _exists(cond["not"], env, world)
+    if form == "of":  # each part judged on its own, like a branch of any
+        return _within_bounds(cond, sum(_exists(part, env, world) for part in cond["of"]))
     inner = cond["count"]
     matching = {
         f.id for f in world.facts if _match_fact(inner, f, {**env, inner["as"]: f} if "as" in inner else env, world)
     }
-    return ("at_least" not in cond or len(matching) >= cond["at_least"]) and (
-        "at_most" not in cond or len(matching) <= cond["at_most"]
+    return _within_bounds(cond, len(matching))
+
+
+def _within_bounds(cond: dict, number: int) -> bool:
+    """`at_least` / `at_most` of a count or an `of`: every bound given holds."""
+    return ("at_least" not in cond or number >= cond["at_least"]) and (
+        "at_most" not in cond or number <= cond["at_most"]
     )
 
 
@@ -612,7 +657,7 @@ def _top_level_holds(item: Item, world: World) -> list[bool]:
                     if k not in group and uses[j] & set(names):
                         group.add(k)
                         grown = True
-        names: dict[str, list[str]] = {}
+        names: dict[str, list[tuple]] = {}
         for j in group:
             for name, types in binders[j].items():
                 names.setdefault(name, []).extend(types)
@@ -623,6 +668,19 @@ def _top_level_holds(item: Item, world: World) -> list[bool]:
             )
         )
     return holds
+
+
+def _near_miss_parts(item: Item, world: World) -> tuple[list[bool], int] | None:
+    """(which top-level conditions hold, how many are needed) for an item that can be a
+    near miss: a `when` that is an `all` (all of them needed) or an `of` with `at_least`
+    (N of them needed, each judged on its own); None for any other `when`."""
+    form = _form(item.when)
+    if form == "all":
+        holds = _top_level_holds(item, world)
+        return holds, len(holds)
+    if form == "of" and "at_least" in item.when:
+        return [_exists(part, {}, world) for part in item.when["of"]], item.when["at_least"]
+    return None
 
 
 # ---------------------------------------------------------------- runs
@@ -636,7 +694,7 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
     """Statuses without critical facts: {"worlds": n, "items": {id: {...}}}."""
     facts = _facts_in_run(case, as_of, drop)
     contested = _contested_keys(facts)
-    results = {i: {"triggered_in": 0, "best": None} for i in items}  # best: (held, missing)
+    results = {i: {"triggered_in": 0, "best": None} for i in items}  # best: (held, needed, missing)
     worlds = 0
     for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
         worlds += 1
@@ -649,13 +707,15 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
                 result["triggered_in"] += 1
             # A near miss needs the item untriggered in every world, so worlds where it
             # holds can be skipped.
-            if _form(item.when) == "all" and not world.derivations[item_id]:
-                holds = _top_level_holds(item, world)
+            parts = None if world.derivations[item_id] else _near_miss_parts(item, world)
+            if parts is not None:
+                holds, needed = parts
                 held = sum(holds)
-                # Only worlds with some but not all conditions describe a near miss;
-                # strictly greater keeps the first such world in enumeration order.
-                if 0 < held < len(holds) and (result["best"] is None or held > result["best"][0]):
-                    result["best"] = (held, [n for n, h in enumerate(holds) if not h])
+                # Only worlds with some but fewer than needed conditions describe a near
+                # miss (decision, for `of`: a world where more than at_most hold is not
+                # "closest"); strictly greater keeps the first such world in enumeration order.
+                if 0 < held < needed and (result["best"] is None or held > result["best"][0]):
+                    result["best"] = (held, needed, [n for n, h in enumerate(holds) if not h])
     out = {}
     for item_id, item in items.items():
         result = results[item_id]
@@ -667,7 +727,9 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
             "status": status,
             "triggered_in": n,
             "near_miss": near,
-            "missing": result["best"][1] if near else [],
+            "missing": result["best"][2] if near else [],
+            "held": result["best"][0] if near else None,
+            "needed": result["best"][1] if near else None,
             "critical_facts": [],
         }
     return {"worlds": worlds, "items": out}

@@ -803,6 +803,373 @@ def test_errors_are_value_errors(when):
         run(case, f"{{ruleset: r, indicators: [{{id: i, when: {when}}}]}}")
 
 
+SIGNPOSTS_CASE = """
+case: c
+as_of: 2020-05-29
+facts:
+  - {id: cp, type: checkpoint, actor: HTS}
+  - {id: art, type: artillery, actor: TAF}
+  - {id: strike, type: strike, actor: RU}
+"""
+
+
+def test_of_counts_the_conditions_that_hold():
+    rules = """
+    ruleset: r
+    indicators:
+      - id: two-of-four
+        when: {of: [{match: checkpoint}, {match: artillery}, {match: evacuation}, {match: strike}], at_least: 2}
+      - id: four-of-four
+        when: {of: [{match: checkpoint}, {match: artillery}, {match: evacuation}, {match: strike}], at_least: 4}
+      - id: at-most-two
+        when: {of: [{match: checkpoint}, {match: artillery}, {match: strike}], at_most: 2}
+      - id: exactly-three
+        when: {of: [{match: checkpoint}, {match: artillery}, {match: strike}], at_least: 3, at_most: 3}
+      - id: a-fact-satisfies-two-conditions
+        when: {of: [{match: checkpoint}, {match: checkpoint, where: {actor: HTS}}], at_least: 2}
+    """
+    assert statuses(run(SIGNPOSTS_CASE, rules)) == {
+        "two-of-four": "triggered",
+        "four-of-four": "not_triggered",
+        "at-most-two": "not_triggered",
+        "exactly-three": "triggered",
+        "a-fact-satisfies-two-conditions": "triggered",
+    }
+
+
+def test_of_with_at_most_only_holds_when_few_or_none_hold():
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: none-hold, when: {of: [{match: truce}, {match: clash}], at_most: 0}}
+      - {id: one-of-two-holds, when: {of: [{match: truce}, {match: checkpoint}], at_most: 0}}
+      - {id: at-most-more-than-n, when: {of: [{match: checkpoint}], at_most: 5}}
+      - {id: empty-of, when: {of: [], at_most: 0}}
+      - {id: at-least-zero, when: {of: [{match: truce}], at_least: 0}}
+    """
+    assert statuses(run(SIGNPOSTS_CASE, rules)) == {
+        "none-hold": "triggered",
+        "one-of-two-holds": "not_triggered",
+        "at-most-more-than-n": "triggered",
+        "empty-of": "triggered",
+        "at-least-zero": "triggered",
+    }
+
+
+def test_of_over_indicator_references_and_not():
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: hts-checkpoint, when: {match: checkpoint, where: {actor: HTS}}}
+      - {id: ru-strike, when: {match: strike, where: {actor: RU}}}
+      - {id: saa-strike, when: {match: strike, where: {actor: SAA}}}
+    scenarios:
+      - id: two-signs
+        when:
+          of:
+            - {indicator: hts-checkpoint}
+            - {indicator: saa-strike}
+            - not: {match: truce}
+          at_least: 2
+      - id: three-signs
+        when:
+          of:
+            - {indicator: hts-checkpoint}
+            - {indicator: saa-strike}
+            - not: {match: truce}
+          at_least: 3
+      - id: derived-with-where
+        when: {of: [{indicator: ru-strike}, {scenario: two-signs}], at_least: 2}
+    """
+    assert statuses(run(SIGNPOSTS_CASE, rules)) == {
+        "hts-checkpoint": "triggered",
+        "ru-strike": "triggered",
+        "saa-strike": "not_triggered",
+        "two-signs": "triggered",
+        "three-signs": "not_triggered",
+        "derived-with-where": "triggered",
+    }
+
+
+def test_nested_of_counts_the_inner_of_as_one_condition():
+    rules = """
+    ruleset: r
+    indicators:
+      - id: nested
+        when:
+          of:
+            - of: [{match: checkpoint}, {match: artillery}, {match: evacuation}]
+              at_least: 2
+            - {match: clash}
+            - {match: strike}
+          at_least: 2
+      - id: inner-fails
+        when:
+          of:
+            - of: [{match: checkpoint}, {match: evacuation}, {match: clash}]
+              at_least: 2
+            - {match: clash}
+            - {match: strike}
+          at_least: 2
+      - id: inner-at-most
+        when:
+          all:
+            - {match: strike}
+            - of: [{match: evacuation}, {match: clash}]
+              at_most: 0
+    """
+    assert statuses(run(SIGNPOSTS_CASE, rules)) == {
+        "nested": "triggered",
+        "inner-fails": "not_triggered",
+        "inner-at-most": "triggered",
+    }
+
+
+def test_of_sees_a_name_bound_outside_as_the_outer_binding():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, actor: HTS}
+      - {id: a2, type: attack, actor: TIP}
+      - {id: claim, type: claim, actor: HTS}
+      - {id: video, type: video, actor: HTS}
+      - {id: statement, type: statement, actor: TIP}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - id: corroborated-attacker
+        when:
+          all:
+            - {match: attack, as: atk}
+            - of:
+                - {match: claim, where: {actor: $atk.actor}}
+                - {match: video, where: {actor: $atk.actor}}
+                - {match: statement, where: {actor: $atk.actor}}
+              at_least: 2
+        derive: {actor: $atk.actor}
+    scenarios:
+      - {id: hts, when: {indicator: corroborated-attacker, where: {actor: HTS}}}
+      - {id: tip, when: {indicator: corroborated-attacker, where: {actor: TIP}}}
+    """
+    assert statuses(run(case, rules)) == {"corroborated-attacker": "triggered", "hts": "triggered", "tip": "not_triggered"}
+
+
+def test_a_name_bound_inside_an_of_condition_is_visible_in_that_condition_only():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, actor: HTS}
+      - {id: claim, type: claim, actor: HTS}
+    """
+    inside = """
+    ruleset: r
+    indicators:
+      - id: i
+        when:
+          of:
+            - all: [{match: attack, as: x}, {match: claim, where: {actor: $x.actor}}]
+            - {match: attack, as: y}
+          at_least: 2
+    """
+    assert run(case, inside)["items"]["i"]["status"] == "triggered"
+    for uses_it in ("{match: claim, where: {actor: $x.actor}}", "{of: [{match: claim, where: {actor: $x.actor}}], at_least: 1}"):
+        other_condition = f"""
+        ruleset: r
+        indicators:
+          - id: i
+            when:
+              of:
+                - {{match: attack, as: x}}
+                - {uses_it}
+              at_least: 1
+        """
+        with pytest.raises(ValueError):
+            run(case, other_condition)
+    outside = """
+    ruleset: r
+    indicators:
+      - id: i
+        when:
+          all:
+            - {of: [{match: attack, as: x}], at_least: 1}
+            - {match: claim, where: {actor: $x.actor}}
+    """
+    with pytest.raises(ValueError):
+        run(case, outside)
+
+
+def test_of_with_at_most_is_stratified_like_not():
+    cycle = """
+    ruleset: r
+    indicators:
+      - {id: a, when: {of: [{indicator: b}, {match: strike}], at_most: 1}}
+      - {id: b, when: {indicator: a}}
+    """
+    with pytest.raises(ValueError, match="cycle"):
+        run(SIGNPOSTS_CASE, cycle)
+    positive = """
+    ruleset: r
+    indicators:
+      - {id: a, when: {of: [{indicator: b}, {match: strike}], at_least: 1}}
+      - {id: b, when: {indicator: a}}
+    """
+    assert statuses(run(SIGNPOSTS_CASE, positive)) == {"a": "triggered", "b": "triggered"}
+    complete = """
+    ruleset: r
+    indicators:
+      - {id: z, when: {match: strike}}
+      - {id: y, when: {indicator: z}}
+      - {id: x, when: {indicator: y}}
+    scenarios:
+      - {id: quiet, when: {of: [{indicator: x}, {match: truce}], at_most: 0}}
+    """
+    assert statuses(run(SIGNPOSTS_CASE, complete))["quiet"] == "not_triggered"
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        "{of: [{match: strike}]}",  # neither bound
+        "{of: [{match: strike}], at_least: 2}",  # more than n
+        "{of: [{match: strike}, {match: clash}], at_least: 2, at_most: 1}",
+        "{of: [{match: strike}], at_least: -1}",
+        "{of: [{match: strike}], at_most: -1}",
+        "{of: [{match: strike}], at_least: 0.5}",
+        "{of: [{match: strike}], at_least: true}",
+        "{of: {match: strike}, at_least: 1}",  # not a list
+        "{of: [{match: strike}], at_least: 1, within: 30d}",
+    ],
+)
+def test_of_bounds_are_validated(when):
+    with pytest.raises(ValueError):
+        run(SIGNPOSTS_CASE, f"{{ruleset: r, indicators: [{{id: i, when: {when}}}]}}")
+
+
+def test_of_near_miss_says_how_many_hold_how_many_are_needed_and_which_do_not():
+    # Worlds (fact ids a < b, a varies slowest): (a in, b out) 1 holds, (a in, b in) 2,
+    # (a out, b out) 0, (a out, b in) 1: the second world describes the near miss.
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a, type: strike, present: {one_of: [true, false]}}
+      - {id: b, type: artillery, present: {one_of: [false, true]}}
+    """
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: three-of-four
+        when: {of: [{match: checkpoint}, {match: artillery}, {match: strike}, {match: evacuation}], at_least: 3}
+      - id: at-least-one
+        when: {of: [{match: checkpoint}, {match: evacuation}], at_least: 1}
+      - id: at-most-only
+        when: {of: [{match: strike}, {match: artillery}], at_most: 0}
+      - id: contested
+        when: {of: [{match: strike}, {match: artillery}], at_least: 2}
+    """
+    result = run(case, rules)
+    assert result["worlds"] == 4
+    item = result["items"]["three-of-four"]
+    assert (item["status"], item["near_miss"], item["held"], item["needed"], item["missing"]) == (
+        "not_triggered", True, 2, 3, [0, 3],
+    )
+    assert result["items"]["at-least-one"]["near_miss"] is False  # none holds anywhere
+    assert result["items"]["at-most-only"]["near_miss"] is False  # only at_least makes near misses
+    assert result["items"]["contested"]["status"] == "contested"
+    assert result["items"]["contested"]["near_miss"] is False
+
+
+def test_of_near_miss_describes_the_first_best_world_in_enumeration_order():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: m, v: {one_of: [x, y]}}]}"
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: two-of-three
+        when: {of: [{match: m, where: {v: y}}, {match: m, where: {v: x}}, {match: clash}], at_least: 2}
+    """
+    item = run(case, rules)["items"]["two-of-three"]
+    assert (item["near_miss"], item["held"], item["needed"], item["missing"]) == (True, 1, 2, [0, 2])
+
+
+def test_of_near_miss_ignores_worlds_where_more_than_at_most_hold():
+    # World 0: all three hold (more than at_most); world 1: one holds, the near miss.
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: m, v: {one_of: [x, y]}}, {id: s, type: strike}]}"
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: two-but-not-three
+        when: {of: [{match: strike}, {match: m, where: {v: x}}, {match: m, where: {v: {in: [x]}}}], at_least: 2, at_most: 2}
+    """
+    item = run(case, rules)["items"]["two-but-not-three"]
+    assert (item["status"], item["near_miss"], item["held"], item["missing"]) == ("not_triggered", True, 1, [1, 2])
+
+
+def test_an_of_inside_an_all_is_one_top_level_condition_of_its_near_miss():
+    rules = """
+    ruleset: r
+    scenarios:
+      - id: s
+        when:
+          all:
+            - {match: checkpoint}
+            - {of: [{match: evacuation}, {match: clash}], at_least: 1}
+    """
+    item = run(SIGNPOSTS_CASE, rules)["items"]["s"]
+    assert (item["near_miss"], item["held"], item["needed"], item["missing"]) == (True, 1, 2, [1])
+
+
+def test_a_match_list_matches_a_fact_of_any_listed_type():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a1, type: attack, actor: HTS}
+      - {id: b1, type: battle, actor: HTS}
+      - {id: b2, type: battle, actor: SAA}
+      - {id: s1, type: strike, actor: HTS}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: listed, when: {match: [clash, battle], where: {actor: SAA}}}
+      - {id: not-listed, when: {match: [clash, riot]}}
+      - {id: list-of-one, when: {match: [strike]}}
+      - {id: counted, when: {count: {match: [attack, battle], where: {actor: HTS}}, at_least: 2, at_most: 2}}
+      - id: bound
+        when:
+          all:
+            - {match: [attack, strike], as: x}
+            - {match: battle, where: {actor: $x.actor}}
+        derive: {actor: $x.actor}
+      - id: bound-by-two-lists
+        when:
+          all:
+            - {match: [attack, battle], as: x, where: {actor: SAA}}
+            - {match: [battle, strike], as: x}
+    """
+    assert statuses(run(case, rules)) == {
+        "listed": "triggered",
+        "not-listed": "not_triggered",
+        "list-of-one": "triggered",
+        "counted": "triggered",
+        "bound": "triggered",
+        "bound-by-two-lists": "triggered",
+    }
+
+
+def test_a_match_list_of_one_is_the_bare_type_and_an_empty_list_is_an_error():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: attack}, {id: b, type: attack}]}"
+    bare = "{ruleset: r, indicators: [{id: i, when: {count: {match: attack}, at_least: 2}}]}"
+    one = "{ruleset: r, indicators: [{id: i, when: {count: {match: [attack]}, at_least: 2}}]}"
+    assert run(case, bare) == run(case, one)
+    for empty in ("{match: []}", "{count: {match: []}, at_least: 0}"):
+        with pytest.raises(ValueError):
+            run(case, f"{{ruleset: r, indicators: [{{id: i, when: {empty}}}]}}")
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(cases_and_rulesets())
 def test_generated_inputs_evaluate_consistently(data):
