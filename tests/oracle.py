@@ -138,8 +138,8 @@ def _canonical(value):
 
 class Fact:
     """A fact as one world sees it: `fields` are what `where` and `$name.KEY` read
-    (attributes plus id, date, source, credibility, text); a missing or null key is
-    simply absent."""
+    (attributes plus id, date, reported, source, credibility, text, as written: a
+    missing or null key is simply absent, `reported` never defaults to `date`)."""
 
     def __init__(self, fact_id: str, fact_type: str, fields: dict):
         self.id = fact_id
@@ -164,23 +164,53 @@ def _alternative_value(alternative):
     return alternative
 
 
-def _facts_in_run(case: dict, as_of: datetime.date, drop: frozenset) -> list[dict]:
-    """The raw facts of the case that take part in the run, in case order."""
+def _known_day(raw: dict) -> datetime.date | None:
+    """The day a fact becomes known: its `reported` day, else its `date`; None for a fact
+    with neither (always known). ValueError for a bad date or `reported` before `date`."""
+    date = _date(raw["date"]) if raw.get("date") is not None else None
+    reported = _date(raw["reported"]) if raw.get("reported") is not None else None
+    if date is not None and reported is not None and reported < date:
+        raise ValueError(f"{raw['id']}: reported {reported} is earlier than its date {date}")
+    return reported if reported is not None else date
+
+
+def _checked_facts(case: dict) -> list[dict]:
+    """The raw facts of the case, every one checked: unique ids, real days, `reported`
+    not before `date` (whether or not the fact is in a given run)."""
     seen = set()
-    kept = []
     for raw in case.get("facts") or []:
         if raw["id"] in seen:
             raise ValueError(f"duplicate fact id {raw['id']!r}")
         seen.add(raw["id"])
-        if raw["id"] in drop:
-            continue
-        date = raw.get("date")
-        if date is not None and _date(date) > as_of:
-            continue  # not yet known
-        if raw.get("present", True) is False:
-            continue
-        kept.append(raw)
-    return kept
+        _known_day(raw)
+    return list(case.get("facts") or [])
+
+
+def _not_yet_known(raw: dict, as_of: datetime.date) -> bool:
+    known = _known_day(raw)
+    return known is not None and known > as_of
+
+
+def _facts_in_run(case: dict, as_of: datetime.date, drop: frozenset) -> list[dict]:
+    """The raw facts of the case that take part in the run as of `as_of`, in case order:
+    known by then (reported, else dated, on or before it, or neither), not dropped,
+    not `present: false`."""
+    return [
+        raw
+        for raw in _checked_facts(case)
+        if raw["id"] not in drop and not _not_yet_known(raw, as_of) and raw.get("present", True) is not False
+    ]
+
+
+def _left_out(case: dict, as_of: datetime.date, drop: frozenset) -> int:
+    """How many facts the run leaves out as not yet known (SPEC 3: "the report says how
+    many were left out").
+
+    Decision: every fact of the case whose reported-else-date is after the run's day
+    counts, `present: false` ones too (it is the case file's knowledge that is dated);
+    facts dropped by a what-if do not count (they are removed, not unknown).
+    """
+    return sum(1 for raw in _checked_facts(case) if raw["id"] not in drop and _not_yet_known(raw, as_of))
 
 
 def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
@@ -190,7 +220,7 @@ def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
         for key, value in raw.items():
             if not _is_contested(value):
                 continue
-            if key in ("id", "type", "date", "source", "credibility", "text"):
+            if key in ("id", "type", "date", "reported", "source", "credibility", "text"):
                 raise ValueError(f"oracle: one_of on reserved key {key!r} is not supported")
             alternatives = [_alternative_value(a) for a in value["one_of"]]
             if not alternatives:
@@ -732,7 +762,7 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
             "needed": result["best"][1] if near else None,
             "critical_facts": [],
         }
-    return {"worlds": worlds, "items": out}
+    return {"worlds": worlds, "left_out": _left_out(case, as_of, drop), "items": out}
 
 
 def _prepare(rulesets: list[dict]):
@@ -758,8 +788,12 @@ def _critical(case, items, strata, as_of, drop, base: dict) -> dict[str, list[st
 def evaluate(case: dict, rulesets: list[dict], as_of=None, drop: frozenset = frozenset()) -> dict:
     """The meaning SPEC.md gives to `case` under `rulesets`.
 
-    Returns {"worlds": int, "items": {id: {"kind", "status", "triggered_in",
-    "near_miss", "missing", "critical_facts"}}} for every indicator and scenario.
+    Returns {"worlds": int, "left_out": int, "items": {id: {"kind", "status",
+    "triggered_in", "near_miss", "missing", "held", "needed", "critical_facts"}}} for
+    every indicator and scenario. `left_out` counts the facts not yet known (reported,
+    else dated, after the run's day). For a near miss, `missing` lists the indices of the
+    top-level conditions (of the `all` or `of`) that do not hold, `held` how many do and
+    `needed` how many must (None when not a near miss).
     `as_of` (str or date) overrides the case's; `drop` removes facts by id.
     Raises ValueError for what SPEC calls an error and the oracle notices (a cycle
     through not/count, a bare list as a where value, an unknown operator, an unbound

@@ -803,6 +803,135 @@ def test_errors_are_value_errors(when):
         run(case, f"{{ruleset: r, indicators: [{{id: i, when: {when}}}]}}")
 
 
+def test_a_fact_is_in_a_run_from_its_reported_day_and_the_report_counts_those_left_out():
+    case = """
+    case: c
+    as_of: 2020-05-31
+    facts:
+      - {id: troops, type: deployment, date: 2020-02-02, reported: 2020-05-31, personnel: 10400}
+      - {id: early, type: attack, date: 2020-05-01}
+    """
+    rules = "{ruleset: r, indicators: [{id: troops-known, when: {match: deployment}}]}"
+    before = run(case, rules, as_of="2020-05-30")
+    assert (before["items"]["troops-known"]["status"], before["left_out"]) == ("not_triggered", 1)
+    on_the_day = run(case, rules)
+    assert (on_the_day["items"]["troops-known"]["status"], on_the_day["left_out"]) == ("triggered", 0)
+
+
+def test_left_out_counts_facts_not_yet_known_but_not_dropped_ones():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: late-date, type: attack, date: 2020-06-01}
+      - {id: late-report, type: attack, date: 2020-05-01, reported: 2020-06-01}
+      - {id: late-and-absent, type: attack, date: 2020-06-02, present: false}
+      - {id: late-dropped, type: attack, date: 2020-06-03}
+      - {id: undated, type: attack}
+      - {id: known, type: attack, date: 2020-05-29, reported: 2020-05-29}
+    """
+    result = run(case, "{ruleset: r, indicators: [{id: i, when: {count: {match: attack}, at_least: 2}}]}", drop={"late-dropped"})
+    assert result["left_out"] == 3
+    assert result["items"]["i"]["status"] == "triggered"  # undated and known
+
+
+def test_a_fact_reported_after_as_of_is_out_even_when_its_date_is_in_the_window():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, date: 2020-05-27, reported: 2020-05-30, actor: {one_of: [HTS, TIP]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: recent, when: {match: attack, within: 30d}}]}"
+    result = run(case, rules)
+    assert (result["items"]["recent"]["status"], result["worlds"], result["left_out"]) == ("not_triggered", 1, 1)
+    later = run(case, rules, as_of="2020-05-30")
+    assert (later["items"]["recent"]["status"], later["worlds"]) == ("triggered", 2)
+
+
+def test_windows_test_the_date_of_a_fact_reported_later():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: on-first-day, type: attack, date: 2020-04-29, reported: 2020-05-28}
+      - {id: day-before, type: strike, date: 2020-04-28, reported: 2020-05-28}
+      - {id: report-only, type: clash, reported: 2020-05-28}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: first-day-in, when: {match: attack, within: 30d}}
+      - {id: reported-in-window-date-not, when: {match: strike, within: 30d}}
+      - {id: from-tests-date, when: {match: strike, from: 2020-05-01}}
+      - {id: until-tests-date, when: {match: strike, until: 2020-04-28}}
+      - {id: undated-never-within, when: {match: clash, within: 1y}}
+      - {id: undated-known-from-its-report, when: {match: clash}}
+    """
+    assert statuses(run(case, rules)) == {
+        "first-day-in": "triggered",
+        "reported-in-window-date-not": "not_triggered",
+        "from-tests-date": "not_triggered",
+        "until-tests-date": "triggered",
+        "undated-never-within": "not_triggered",
+        "undated-known-from-its-report": "triggered",
+    }
+    assert run(case, rules, as_of="2020-05-27")["items"]["undated-known-from-its-report"]["status"] == "not_triggered"
+
+
+def test_where_sees_reported_as_written():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: late, type: attack, date: 2020-05-01, reported: 2020-05-20}
+      - {id: prompt, type: strike, date: 2020-05-01}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: reported-late, when: {match: attack, where: {reported: {gt: 2020-05-10}}}}
+      - {id: reported-is-a-date, when: {match: attack, where: {reported: '2020-05-20'}}}
+      - {id: no-default-to-date, when: {match: strike, where: {reported: {exists: false}}}}
+      - {id: not-seen-as-date, when: {match: strike, where: {reported: 2020-05-01}}}
+      - id: reported-by-reference
+        when:
+          all:
+            - {match: attack, as: a}
+            - {match: strike, where: {date: {lt: $a.reported}}}
+    """
+    assert set(statuses(run(case, rules)).items()) == {
+        ("reported-late", "triggered"),
+        ("reported-is-a-date", "triggered"),
+        ("no-default-to-date", "triggered"),
+        ("not-seen-as-date", "not_triggered"),
+        ("reported-by-reference", "triggered"),
+    }
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        "{id: f, type: attack, date: 2020-05-02, reported: 2020-05-01}",
+        "{id: f, type: attack, date: 2020-07-02, reported: 2020-07-01}",  # after as_of too
+        "{id: f, type: attack, date: 2020-05-02, reported: 2020-05-01, present: false}",
+        "{id: f, type: attack, reported: '2020-02-30'}",
+        "{id: f, type: attack, reported: soon}",
+    ],
+)
+def test_reported_earlier_than_date_or_not_a_day_is_an_error(fact):
+    case = f"{{case: c, as_of: 2020-05-29, facts: [{fact}]}}"
+    with pytest.raises(ValueError):
+        run(case, "{ruleset: r, indicators: [{id: i, when: {match: attack}}]}")
+
+
+def test_reported_on_the_day_of_the_event_is_the_same_as_no_reported():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: f, type: attack, date: 2020-05-29, reported: 2020-05-29}]}"
+    rules = "{ruleset: r, indicators: [{id: i, when: {match: attack, within: 0d}}]}"
+    assert run(case, rules)["items"]["i"]["status"] == "triggered"
+    assert run(case, rules, as_of="2020-05-28")["items"]["i"]["status"] == "not_triggered"
+
+
 SIGNPOSTS_CASE = """
 case: c
 as_of: 2020-05-29
