@@ -53,7 +53,9 @@ from __future__ import annotations
 import calendar
 import datetime
 import itertools
+import math
 import re
+from fractions import Fraction
 
 __all__ = ["evaluate", "critical_facts"]
 
@@ -227,6 +229,78 @@ def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
                 raise ValueError(f"empty one_of on {raw['id']}.{key}")
             keys.append((raw["id"], key, alternatives))
     return sorted(keys, key=lambda k: (k[0], k[1]))
+
+
+# ---------------------------------------------------------------- likelihood
+
+
+def _exact(number) -> Fraction:
+    """A number as the exact decimal it is written as: a float is read through its
+    shortest repr (0.1 is 1/10, not the binary fraction nearest to it)."""
+    if isinstance(number, float):
+        return Fraction(repr(number))
+    return Fraction(number)
+
+
+def _round6(q: Fraction) -> Fraction:
+    """q rounded to 6 decimal places.
+
+    Decision: a tie (exactly half a millionth) rounds up, as on paper, not to even.
+    """
+    return Fraction(math.floor(q * 1_000_000 + Fraction(1, 2)), 1_000_000)
+
+
+def _weights(case: dict) -> dict[tuple[str, str], list[Fraction]] | None:
+    """The normalised `p` of every alternative of every contested key of the case, by
+    (fact id, key), in the order written; None when no alternative gives `p`.
+
+    Every fact counts, whether or not it is in a run (dropped, after as_of, present:
+    false), and `present` too. ValueError naming the key when, once some alternative
+    gives `p`, one does not, one is not a number in [0, 1], or a key's `p` do not sum to
+    1 within 0.001.
+    """
+    keys = [
+        (raw["id"], key, value["one_of"])
+        for raw in case.get("facts") or []
+        for key, value in raw.items()
+        if _is_contested(value)
+    ]
+    if not any(isinstance(a, dict) and "p" in a for _, _, alternatives in keys for a in alternatives):
+        return None
+    weights = {}
+    for fact_id, key, alternatives in keys:
+        ps = []
+        for alternative in alternatives:
+            p = alternative.get("p") if isinstance(alternative, dict) else None
+            if type(p) not in (int, float) or not 0 <= p <= 1:  # a bool is no number
+                raise ValueError(f"{fact_id}.{key}: every alternative needs p in [0, 1] once the case gives p")
+            ps.append(_exact(p))
+        total = sum(ps)
+        if abs(total - 1) > Fraction(1, 1000):  # decision: exactly 0.001 away is still within
+            raise ValueError(f"{fact_id}.{key}: p sum to {float(total)}, not 1")
+        weights[(fact_id, key)] = [p / total for p in ps]
+    return weights
+
+
+def likelihood_word(q) -> str | None:
+    """The ICD 203 word for probability q (a number, read as written), after rounding it
+    to 6 decimal places; None for 0 and 1, whose status says it."""
+    q = _round6(_exact(q))
+    if q in (0, 1):
+        return None
+    if q < Fraction("0.05"):
+        return "almost no chance"
+    if q < Fraction("0.20"):
+        return "very unlikely"
+    if q < Fraction("0.45"):
+        return "unlikely"
+    if q <= Fraction("0.55"):
+        return "roughly even chance"
+    if q <= Fraction("0.80"):
+        return "likely"
+    if q <= Fraction("0.95"):
+        return "very likely"
+    return "almost certain"
 
 
 def _world_facts(facts: list[dict], chosen: dict) -> list[Fact]:
@@ -723,18 +797,25 @@ def _as_of(case: dict, as_of) -> datetime.date:
 def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop: frozenset) -> dict:
     """Statuses without critical facts: {"worlds": n, "items": {id: {...}}}."""
     facts = _facts_in_run(case, as_of, drop)
+    weights = _weights(case)
     contested = _contested_keys(facts)
-    results = {i: {"triggered_in": 0, "best": None} for i in items}  # best: (held, needed, missing)
+    # best: (held, needed, missing); weight: the sum of the probabilities of the worlds
+    # where the item holds (facts outside the run add no choices, so these sum to 1)
+    results = {i: {"triggered_in": 0, "best": None, "weight": Fraction(0)} for i in items}
     worlds = 0
-    for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
+    for choice in itertools.product(*[range(len(alternatives)) for _, _, alternatives in contested]):
         worlds += 1
-        chosen = {(fid, key): value for (fid, key, _), value in zip(contested, choice)}
+        chosen = {(fid, key): alternatives[n] for (fid, key, alternatives), n in zip(contested, choice)}
+        weight = Fraction(1)
+        for (fid, key, _), n in zip(contested, choice):
+            weight *= weights[(fid, key)][n] if weights is not None else 1
         world = World(_world_facts(facts, chosen), as_of, items)
         _fixpoint(strata, world)
         for item_id, item in items.items():
             result = results[item_id]
             if world.derivations[item_id]:
                 result["triggered_in"] += 1
+                result["weight"] += weight
             # A near miss needs the item untriggered in every world, so worlds where it
             # holds can be skipped.
             parts = None if world.derivations[item_id] else _near_miss_parts(item, world)
@@ -752,6 +833,9 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
         n = result["triggered_in"]
         status = "triggered" if n == worlds else "not_triggered" if n == 0 else "contested"
         near = status == "not_triggered" and result["best"] is not None
+        # Decision: with `p`, every item gets its probability (1 when triggered, 0 when
+        # not triggered; the word is None for both); without `p`, none gets one.
+        probability = None if weights is None else _round6(result["weight"])
         out[item_id] = {
             "kind": item.kind,
             "status": status,
@@ -760,6 +844,8 @@ def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop:
             "missing": result["best"][2] if near else [],
             "held": result["best"][0] if near else None,
             "needed": result["best"][1] if near else None,
+            "probability": None if probability is None else float(probability),
+            "likelihood": None if probability is None else likelihood_word(probability),
             "critical_facts": [],
         }
     return {"worlds": worlds, "left_out": _left_out(case, as_of, drop), "items": out}

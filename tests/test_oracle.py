@@ -10,7 +10,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
-from oracle import critical_facts, evaluate
+from oracle import critical_facts, evaluate, likelihood_word
 from strategies import cases_and_rulesets, shuffled_inputs
 
 
@@ -930,6 +930,179 @@ def test_reported_on_the_day_of_the_event_is_the_same_as_no_reported():
     rules = "{ruleset: r, indicators: [{id: i, when: {match: attack, within: 0d}}]}"
     assert run(case, rules)["items"]["i"]["status"] == "triggered"
     assert run(case, rules, as_of="2020-05-28")["items"]["i"]["status"] == "not_triggered"
+
+
+def test_probability_is_the_sum_over_the_worlds_where_an_item_holds():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - id: atk
+        type: attack
+        actor:
+          one_of:
+            - {value: HTS, source: local, credibility: 4, p: 0.6}
+            - {value: TIP, source: local, credibility: 3, p: 0.4}
+        target: {one_of: [{value: TAF, p: 0.7}, {value: RU, p: 0.3}]}
+    """
+    rules = """
+    ruleset: r
+    indicators:
+      - {id: hts-on-taf, when: {match: attack, where: {actor: HTS, target: TAF}}}
+      - {id: hts-or-taf, when: {any: [{match: attack, where: {actor: HTS}}, {match: attack, where: {target: TAF}}]}}
+      - {id: any-attack, when: {match: attack}}
+      - {id: no-strike, when: {match: strike}}
+    """
+    items = run(case, rules)["items"]
+    assert {i: (r["status"], r["probability"], r["likelihood"]) for i, r in items.items()} == {
+        "hts-on-taf": ("contested", 0.42, "unlikely"),
+        "hts-or-taf": ("contested", 0.88, "very likely"),
+        "any-attack": ("triggered", 1.0, None),
+        "no-strike": ("not_triggered", 0.0, None),
+    }
+
+
+def test_without_p_there_is_no_probability_not_even_odds():
+    item = run(IDLIB_CASE, IDLIB_RULES)["items"]["hts-escalation"]
+    assert (item["status"], item["probability"], item["likelihood"]) == ("contested", None, None)
+
+
+def test_p_of_a_key_are_divided_by_their_sum():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, actor: {one_of: [{value: HTS, p: 0.3335}, {value: TIP, p: 0.667}]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: hts, when: {match: attack, where: {actor: HTS}}}]}"
+    assert run(case, rules)["items"]["hts"]["probability"] == 0.333333  # 0.3335 / 1.0005 = 1/3
+
+
+def test_present_may_carry_p():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: s, type: strike, present: {one_of: [{value: true, p: 0.25}, {value: false, p: 0.75}]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: strike, when: {match: strike}}]}"
+    item = run(case, rules)["items"]["strike"]
+    assert (item["probability"], item["likelihood"]) == (0.25, "unlikely")
+
+
+def test_facts_outside_the_run_add_no_choices_but_must_give_p():
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: atk, type: attack, actor: {one_of: [{value: HTS, p: 0.5}, {value: TIP, p: 0.5}]}}
+      - {id: late, type: attack, date: 2020-06-01, actor: {one_of: [{value: HTS, p: 0.9}, {value: TIP, p: 0.1}]}}
+      - {id: gone, type: attack, present: false, actor: {one_of: [{value: HTS, p: 1}, {value: TIP, p: 0}]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: hts, when: {match: attack, where: {actor: HTS}}}]}"
+    result = run(case, rules)
+    assert (result["worlds"], result["items"]["hts"]["probability"]) == (2, 0.5)
+    later = run(case, rules, as_of="2020-06-01")
+    assert (later["worlds"], later["items"]["hts"]["probability"]) == (4, 0.95)
+    dropped = run(case, rules, drop={"atk"})
+    assert (dropped["worlds"], dropped["items"]["hts"]["probability"]) == (1, 0.0)
+
+
+@pytest.mark.parametrize(
+    "facts, key",
+    [
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 0.5}, {value: y}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 0.5}, y]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 1.2}, {value: y, p: -0.2}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 0.5}, {value: y, p: 0.498}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 0.5}, {value: y, p: 0.502}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: '0.5'}, {value: y, p: 0.5}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: true}, {value: y, p: 0}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: null}, {value: y, p: 1}]}}]", "a.v"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 1}]}}, {id: b, type: t, w: {one_of: [x, y]}}]", "b.w"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 1}]}}, {id: b, type: t, present: {one_of: [true, false]}}]", "b.present"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 1}]}}, {id: b, type: t, date: 2021-01-01, w: {one_of: [x]}}]", "b.w"),
+        ("[{id: a, type: t, v: {one_of: [{value: x, p: 1}]}}, {id: b, type: t, present: false, w: {one_of: [x]}}]", "b.w"),
+    ],
+)
+def test_once_any_alternative_gives_p_every_one_must_and_each_key_sums_to_one(facts, key):
+    case = f"{{case: c, as_of: 2020-05-29, facts: {facts}}}"
+    with pytest.raises(ValueError, match=key.replace(".", r"\.")):
+        run(case, "{ruleset: r, indicators: [{id: i, when: {match: t}}]}")
+
+
+def test_p_summing_to_one_within_a_thousandth_is_accepted():
+    case = "{case: c, as_of: 2020-05-29, facts: [{id: a, type: t, v: {one_of: [{value: x, p: 0.5}, {value: y, p: 0.501}]}}]}"
+    item = run(case, "{ruleset: r, indicators: [{id: i, when: {match: t, where: {v: x}}}]}")["items"]["i"]
+    assert item["probability"] == 0.499500  # 0.5 / 1.001, rounded
+
+
+@pytest.mark.parametrize(
+    "q, word",
+    [
+        (0, None),
+        (0.0000004, None),  # rounds to 0
+        (0.000001, "almost no chance"),
+        (0.049999, "almost no chance"),
+        (0.0499994, "almost no chance"),
+        (0.0499995, "very unlikely"),  # rounds (half up) to 0.05
+        (0.05, "very unlikely"),
+        (0.199999, "very unlikely"),
+        (0.20, "unlikely"),
+        (0.449999, "unlikely"),
+        (0.45, "roughly even chance"),
+        (0.55, "roughly even chance"),
+        (0.5500004, "roughly even chance"),  # rounds to 0.55
+        (0.550001, "likely"),
+        (0.80, "likely"),
+        (0.800001, "very likely"),
+        (0.95, "very likely"),
+        (0.9500004, "very likely"),
+        (0.950001, "almost certain"),
+        (0.999999, "almost certain"),
+        (0.9999995, None),  # rounds to 1
+        (1, None),
+    ],
+)
+def test_likelihood_words_at_the_icd_203_thresholds(q, word):
+    assert likelihood_word(q) == word
+
+
+@pytest.mark.parametrize(
+    "p, probability, word",
+    [
+        ("0.05", 0.05, "very unlikely"),
+        ("0.2", 0.2, "unlikely"),
+        ("0.45", 0.45, "roughly even chance"),
+        ("0.55", 0.55, "roughly even chance"),
+        ("0.8000004", 0.8, "likely"),  # rounded before it meets the threshold
+        ("0.9500005", 0.950001, "almost certain"),
+        ("0.0", 0.0, None),  # contested, yet in no world with any weight
+    ],
+)
+def test_a_case_probability_is_rounded_before_it_meets_a_threshold(p, probability, word):
+    case = f"""
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {{id: a, type: t, v: {{one_of: [{{value: x, p: {p}}}, {{value: y, p: {1 - float(p):.7f}}}]}}}}
+    """
+    item = run(case, "{ruleset: r, indicators: [{id: i, when: {match: t, where: {v: x}}}]}")["items"]["i"]
+    assert (item["status"], item["probability"], item["likelihood"]) == ("contested", probability, word)
+
+
+def test_world_probabilities_multiply_across_keys_exactly():
+    # 0.1 * 0.5 is 0.05 exactly: the word is "very unlikely", not "almost no chance"
+    case = """
+    case: c
+    as_of: 2020-05-29
+    facts:
+      - {id: a, type: t, v: {one_of: [{value: x, p: 0.1}, {value: y, p: 0.9}]}}
+      - {id: b, type: t, v: {one_of: [{value: x, p: 0.5}, {value: y, p: 0.5}]}}
+    """
+    rules = "{ruleset: r, indicators: [{id: both-x, when: {count: {match: t, where: {v: x}}, at_least: 2}}]}"
+    item = run(case, rules)["items"]["both-x"]
+    assert (item["probability"], item["likelihood"]) == (0.05, "very unlikely")
 
 
 SIGNPOSTS_CASE = """
