@@ -57,7 +57,7 @@ import math
 import re
 from fractions import Fraction
 
-__all__ = ["evaluate", "critical_facts"]
+__all__ = ["evaluate", "critical_facts", "likelihood_word", "step_days", "timeline"]
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _REF = re.compile(r"\$([^.\s]+)\.(.+)")
@@ -569,10 +569,13 @@ def _window_start(as_of: datetime.date, within: str) -> datetime.date:
         return as_of - datetime.timedelta(days=n)
     if unit == "w":
         return as_of - datetime.timedelta(weeks=n)
-    months = n if unit == "m" else 12 * n
-    year, month0 = divmod(as_of.year * 12 + (as_of.month - 1) - months, 12)
-    day = min(as_of.day, calendar.monthrange(year, month0 + 1)[1])
-    return datetime.date(year, month0 + 1, day)
+    return _add_months(as_of, -(n if unit == "m" else 12 * n))
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """day moved by calendar months (back when negative), the day clamped to the month's end."""
+    year, month0 = divmod(day.year * 12 + (day.month - 1) + months, 12)
+    return datetime.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _in_window(cond: dict, fact: Fact, as_of: datetime.date) -> bool:
@@ -881,9 +884,14 @@ def evaluate(case: dict, rulesets: list[dict], as_of=None, drop: frozenset = fro
     top-level conditions (of the `all` or `of`) that do not hold, `held` how many do and
     `needed` how many must (None when not a near miss).
     `as_of` (str or date) overrides the case's; `drop` removes facts by id.
+    With `p` in the case, every item also has `probability` (a float, the exact sum
+    rounded to 6 places) and `likelihood` (the ICD 203 word, None for 0 and 1); without
+    `p` both are None.
     Raises ValueError for what SPEC calls an error and the oracle notices (a cycle
-    through not/count, a bare list as a where value, an unknown operator, an unbound
-    `$name`, a date that names no real day, duplicate ids).
+    through not/count/an `of` with at_most, a bare list as a where value, an unknown
+    operator, an unbound `$name`, a date that names no real day, `reported` before
+    `date`, bad `of` bounds, an empty `match` list, `p` missing or not summing to 1,
+    duplicate ids).
     """
     items, strata = _prepare(rulesets)
     day = _as_of(case, as_of)
@@ -901,3 +909,179 @@ def critical_facts(case: dict, rulesets: list[dict], item_id: str, as_of=None) -
     day = _as_of(case, as_of)
     base = _run(case, items, strata, day, frozenset())
     return _critical(case, items, strata, day, frozenset(), base).get(item_id, [])
+
+
+# ---------------------------------------------------------------- timeline (SPEC 6)
+
+_EVERY = re.compile(r"([1-9][0-9]*)([dwm])")
+
+
+def step_days(start, end, every: str = "1w") -> list[datetime.date]:
+    """The step days of a timeline: `start`, then one every `every` (`Nd`, `Nw` or `Nm`)
+    while on or before `end`, then `end` itself when it is not one of them.
+
+    Decision: the k-th monthly step is `start` plus k calendar months, clamped to the
+    month's end (31 Jan, 29 Feb, 31 Mar, 30 Apr), not the previous step plus one month.
+    Raises ValueError for another `every` or a `start` after `end`.
+    """
+    found = _EVERY.fullmatch(str(every))
+    if not found:
+        raise ValueError(f"every must be like 1d, 1w or 1m: {every!r}")
+    start, end = _date(start), _date(end)
+    if start > end:
+        raise ValueError(f"the timeline starts ({start}) after it ends ({end})")
+    n, unit = int(found.group(1)), found.group(2)
+    days = []
+    for k in itertools.count():
+        if unit == "m":
+            day = _add_months(start, k * n)
+        else:
+            day = start + datetime.timedelta(days=k * n * (7 if unit == "w" else 1))
+        if day > end:
+            break
+        days.append(day)
+    if days[-1] != end:
+        days.append(end)
+    return days
+
+
+def _patterns(cond):
+    """Every `match` condition inside `cond`, at any depth (count, not and of included)."""
+    form = _form(cond)
+    if form == "match":
+        yield cond
+    elif form in ("all", "any", "of"):
+        for part in cond[form]:
+            yield from _patterns(part)
+    elif form in ("not", "count"):
+        yield from _patterns(cond[form])
+
+
+def _item_patterns(item_id: str, items: dict[str, Item]) -> list[dict]:
+    """The patterns of the item's conditions and of the items it depends on, transitively
+    (through every reference, under `not` / `count` / `of` too)."""
+    seen: set[str] = set()
+    todo = [item_id]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(target for _, target, _ in _references(items[current].when))
+    return [cond for i in sorted(seen) for cond in _patterns(items[i].when)]
+
+
+def _own_tests(cond: dict) -> dict:
+    """The pattern's `where` without the tests that compare with another pattern's fact
+    (a `$name.KEY` operand of a name the pattern does not bind itself)."""
+    own = {}
+    for key, spec in (cond.get("where") or {}).items():
+        operators = spec if isinstance(spec, dict) else {"eq": spec}
+        kept = {op: v for op, v in operators.items() if not (_ref(v) and _ref(v)[0] != cond.get("as"))}
+        if kept:
+            own[key] = kept
+    return own
+
+
+def _selects(cond: dict, raw: dict) -> bool:
+    """Whether the pattern selects the fact on its own tests (SPEC 6 "Why").
+
+    Decision: its own tests are its type and the `where` tests on the fact alone, in
+    some choice of the fact's own alternatives in which the fact is present; the window
+    is not one of them (SPEC 4 speaks of a fact "the tests select" whose date lies
+    outside the window), nor a test against another pattern's fact.
+    """
+    contested = _contested_keys([raw])
+    for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
+        chosen = {(fid, key): value for (fid, key, _), value in zip(contested, choice)}
+        for fact in _world_facts([raw], chosen):  # none when the fact is absent there
+            env = {cond["as"]: fact} if "as" in cond else {}
+            if fact.type in _types(cond) and _where_holds(_own_tests(cond), fact.fields, env):
+                return True
+    return False
+
+
+def _aged_out(patterns: list[dict], facts: list[dict], day: datetime.date) -> list[str]:
+    """Sorted ids of the facts that left the window of a pattern selecting them on `day`:
+    inside it as of the day before, outside it as of `day`.
+
+    Decision: only a fact known the day before can leave a window (one reported after
+    its window closed was never inside it in any run).
+    """
+    before = day - datetime.timedelta(days=1)
+    left = set()
+    for raw in facts:
+        if raw.get("date") is None or _not_yet_known(raw, before):
+            continue
+        dated = Fact(raw["id"], raw["type"], {"date": _date(raw["date"])})
+        for cond in patterns:
+            if "within" not in cond or not _selects(cond, raw):
+                continue
+            if _in_window(cond, dated, before) and not _in_window(cond, dated, day):
+                left.add(raw["id"])
+    return sorted(left)
+
+
+def timeline(case: dict, rulesets: list[dict], from_=None, to=None, every: str = "1w") -> dict:
+    """How every item's status evolved, by brute force: a full run as of every day.
+
+    `from_` defaults to the earliest `date` or `reported` among the case's facts, `to`
+    to the case's `as_of` (str or date). Returns
+
+        {"case", "from", "to", "every", "steps": [step days], "days": [every day],
+         "items": {id: {"kind", "statuses": [status on each step day],
+                        "daily": [status on each day], "daily_probability": [float or
+                        None on each day], "first_triggered": day or None,
+                        "changes": [{"day", "from", "to", "known": [ids],
+                                     "aged_out": [ids]} (+ "probability_from",
+                                     "probability_to" when the case gives p)]}}}
+
+    A change is a day after `from` whose status (or, with p, rounded probability)
+    differs from the day before; `known` are the facts whose reported-else-date is that
+    day and `aged_out` those that left a window that day, each among the facts some
+    pattern of the item (or of what it depends on) selects on its own tests.
+    Raises ValueError as `evaluate` does, and for a bad `every` or `from_` after `to`.
+    """
+    items, strata = _prepare(rulesets)
+    facts = _checked_facts(case)
+    with_p = _weights(case) is not None
+    end = _date(to if to is not None else case["as_of"])
+    if from_ is not None:
+        start = _date(from_)
+    else:
+        written = [_date(raw[key]) for raw in facts for key in ("date", "reported") if raw.get(key) is not None]
+        # Decision: with no dated or reported fact, or none on or before `to`, the
+        # default start is `to` itself (a one-day timeline), not an error.
+        start = min(written + [end])
+    steps = step_days(start, end, every)
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    runs = [_run(case, items, strata, day, frozenset()) for day in days]
+    out = {}
+    for item_id, item in items.items():
+        patterns = _item_patterns(item_id, items)
+        relevant = [raw for raw in facts if any(_selects(cond, raw) for cond in patterns)]
+        daily = [r["items"][item_id]["status"] for r in runs]
+        chance = [r["items"][item_id]["probability"] for r in runs]
+        changes = []
+        for n in range(1, len(days)):
+            if (daily[n], chance[n]) == (daily[n - 1], chance[n - 1]):
+                continue
+            change = {
+                "day": days[n],
+                "from": daily[n - 1],
+                "to": daily[n],
+                "known": sorted(raw["id"] for raw in relevant if _known_day(raw) == days[n]),
+                "aged_out": _aged_out(patterns, relevant, days[n]),
+            }
+            if with_p:
+                change["probability_from"] = chance[n - 1]
+                change["probability_to"] = chance[n]
+            changes.append(change)
+        out[item_id] = {
+            "kind": item.kind,
+            "statuses": [daily[days.index(step)] for step in steps],
+            "daily": daily,
+            "daily_probability": chance,
+            "first_triggered": next((d for d, status in zip(days, daily) if status == "triggered"), None),
+            "changes": changes,
+        }
+    return {"case": case.get("case"), "from": start, "to": end, "every": every, "steps": steps, "days": days, "items": out}
