@@ -6,6 +6,7 @@ datetime.date, which the oracle accepts as dates.
 """
 from __future__ import annotations
 
+import copy
 import datetime
 
 import pytest
@@ -1714,3 +1715,112 @@ def test_order_of_facts_items_and_keys_changes_nothing(pair):
     (case, rulesets), (case2, rulesets2) = pair
     assert evaluate(case, rulesets) == evaluate(case2, rulesets2)
 
+
+def _rewritten(cond, rewrite):
+    """cond with rewrite applied to every condition in it, innermost first."""
+    if not isinstance(cond, dict):
+        return cond
+    out = {}
+    for key, value in cond.items():
+        if key in ("all", "any", "of"):
+            value = [_rewritten(part, rewrite) for part in value]
+        elif key in ("not", "count"):
+            value = _rewritten(value, rewrite)
+        out[key] = value
+    return rewrite(out)
+
+
+def _with_whens(rulesets, change):
+    rulesets = copy.deepcopy(rulesets)
+    for ruleset in rulesets:
+        for key in ("indicators", "scenarios"):
+            for item in ruleset.get(key) or []:
+                item["when"] = change(item["when"])
+    return rulesets
+
+
+def _outcome(case, rulesets):
+    try:
+        return evaluate(case, rulesets)
+    except ValueError as error:
+        return ("refused", type(error))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_of_at_least_one_is_any_and_of_at_most_zero_is_not(data):
+    case, rulesets = data
+    assert _outcome(case, _with_whens(rulesets, lambda w: {"any": [w]})) == _outcome(
+        case, _with_whens(rulesets, lambda w: {"of": [w], "at_least": 1})
+    )
+    assert _outcome(case, _with_whens(rulesets, lambda w: {"not": w})) == _outcome(
+        case, _with_whens(rulesets, lambda w: {"of": [w], "at_most": 0})
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_match_lists_of_one_or_with_an_unused_type_change_nothing(data):
+    case, rulesets = data
+
+    def listed(extra):
+        def rewrite(cond):
+            if "match" in cond:
+                cond["match"] = [cond["match"]] + extra
+            return cond
+
+        return _with_whens(rulesets, lambda w: _rewritten(w, rewrite))
+
+    assert _outcome(case, listed([])) == _outcome(case, rulesets) == _outcome(case, listed(["no-such-type"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_reported_on_the_event_day_changes_nothing(data):
+    case, rulesets = data
+    reported = copy.deepcopy(case)
+    for fact in reported["facts"]:
+        if fact.get("date") is not None:
+            fact["reported"] = fact["date"]
+    assert _outcome(reported, rulesets) == _outcome(case, rulesets)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_even_p_give_the_share_of_worlds(data):
+    case, rulesets = data
+    weighted = copy.deepcopy(case)
+    for fact in weighted["facts"]:
+        for value in fact.values():
+            if isinstance(value, dict) and "one_of" in value:
+                n = len(value["one_of"])
+                value["one_of"] = [
+                    {**(a if isinstance(a, dict) else {"value": a}), "p": round(1 / n, 6)} for a in value["one_of"]
+                ]
+    plain, even = evaluate(case, rulesets), evaluate(weighted, rulesets)
+    assert even["worlds"] == plain["worlds"]
+    any_p = weighted != case  # a case with no contested key gives no p at all
+    for item_id, item in even["items"].items():
+        share = item["triggered_in"] / even["worlds"]
+        assert item["status"] == plain["items"][item_id]["status"]
+        assert plain["items"][item_id]["probability"] is None
+        assert item["probability"] == (round(share, 6) if any_p else None)
+        assert (item["likelihood"] is None) == (item["status"] != "contested")
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(cases_and_rulesets())
+def test_generated_timelines_name_a_fact_for_every_change_and_agree_with_runs(data):
+    # SPEC 6: a status only changes on a day some fact becomes known or leaves a window
+    case, rulesets = data
+    end = datetime.date.fromisoformat(case["as_of"])
+    result = timeline(case, rulesets, from_=end - datetime.timedelta(days=45), every="2w")
+    assert result["steps"][0] == result["from"] and result["steps"][-1] == result["to"] == end
+    for step in result["steps"][-2:]:
+        run_then = evaluate(case, rulesets, as_of=step)
+        for item_id, item in result["items"].items():
+            assert item["statuses"][result["steps"].index(step)] == run_then["items"][item_id]["status"]
+    for item in result["items"].values():
+        for change in item["changes"]:
+            assert change["known"] or change["aged_out"]
+            assert change["from"] != change["to"] or change.get("probability_from") != change.get("probability_to")
