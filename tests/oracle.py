@@ -1,14 +1,15 @@
 """Independent reference evaluator ("oracle") for `scenarios`, written from SPEC.md alone.
 
 It exists for differential tests: a brute-force model that is slow but obviously
-faithful to SPEC.md sections 2, 3 and 3.1. It reads plain data as a YAML 1.2 parser
+faithful to SPEC.md sections 2, 3, 3.1 and 6 (the timeline). It reads plain data as a YAML 1.2 parser
 gives it (dict / list / str / int / float / bool / None; `datetime.date` is accepted
 too) and never looks at the engine under src/.
 
 How it decides, in the order SPEC.md says it:
 
-- **Facts in the run**: a fact is left out when it is in `drop`, when its date is after
-  `as_of`, or when it says `present: false`. Only facts in the run add worlds.
+- **Facts in the run**: a fact is left out when it is in `drop`, when its `reported`
+  day (else its `date`) is after `as_of`, or when it says `present: false`. Only facts
+  in the run add worlds. Windows test `date`; `where` sees `reported` only as written.
 - **Worlds**: every `one_of` key of a fact in the run is contested (`present` included).
   Contested keys are sorted by (fact id, key), code point order, and the worlds are their
   Cartesian product in that order, each key's alternatives in the order written, exactly
@@ -22,8 +23,16 @@ How it decides, in the order SPEC.md says it:
   (visibly) when every part of it is satisfied; the derivation of that assignment is
   its `derive` attributes. Names are enumerated over every fact of the world (pruned
   to facts of the binder's `match` type, which the binder itself would require).
-- **Near misses**: see `_top_level_holds`.
+- **`of`**: each listed condition is judged on its own, like a branch of `any`; the
+  number that hold is tested against the bounds. An `of` with `at_most` is a negative
+  edge for stratification, like `not`.
+- **Near misses**: see `_top_level_holds` (a top-level `all`) and `_near_miss_parts`
+  (a top-level `of` with `at_least`).
+- **Likelihood**: with `p`, every world weighs the product of its choices' normalised
+  `p`, in exact fractions; an item's probability is the sum over the worlds where it
+  holds, rounded to 6 places; see `_weights` and `likelihood_word`.
 - **Critical facts**: re-runs without each fact, see `critical_facts`.
+- **Timeline**: a full run as of every day from the start to the end, see `timeline`.
 
 Choices where SPEC.md leaves room (all documented again where they are made):
 
@@ -47,6 +56,28 @@ Choices where SPEC.md leaves room (all documented again where they are made):
 - A match may read the name it binds itself (`{match: a, as: x, where: {k: $x.j}}`).
 - An empty `all` holds, an empty `any` does not. Unknown keys in a condition are a
   `ValueError`; a `count` must wrap a `match`.
+
+Choices for the newer forms (each repeated, marked "Decision", where it is made):
+
+- `of` bounds are YAML integers (not booleans, not 2.0), never negative; `at_most` may
+  exceed the number of conditions; an empty `of` is allowed (only `at_least: 0` fits it).
+- An `of` near miss is described by the world with the most conditions holding among
+  the worlds where at least one but fewer than `at_least` hold; a world where more than
+  `at_most` hold neither makes nor describes one. `missing` lists the indices of the
+  conditions that do not hold there, `held` how many hold, `needed` is `at_least`.
+- `left_out` counts every fact of the case not yet known on the run's day, those with
+  `present: false` too, but not those dropped by a what-if.
+- `p` is read as the decimal written (0.1 is 1/10); a key's `p` may be 0.001 away from
+  1, that included; rounding to 6 places takes a tie up (0.0000005 -> 0.000001).
+- With `p`, every item has a probability (1 or 0 when not contested) and the word is
+  None when the rounded probability is 0 or 1, a contested item included.
+- Timeline: the default start is the earliest `date` / `reported` of any fact of the
+  case, but never after the end (then it is the end); an explicit start after the end
+  is an error. `every` is `Nd`, `Nw` or `Nm`; monthly steps count from the start
+  (start + k months, clamped). A fact's "own tests" for `known` / `aged_out` are its
+  pattern's type and `where` tests on the fact alone (not the window, not a test against
+  another pattern's fact), in some choice of its own alternatives where it is present.
+  A fact ages out only if it was known the day before.
 """
 from __future__ import annotations
 
