@@ -1,14 +1,15 @@
 """Independent reference evaluator ("oracle") for `scenarios`, written from SPEC.md alone.
 
 It exists for differential tests: a brute-force model that is slow but obviously
-faithful to SPEC.md sections 2, 3 and 3.1. It reads plain data as a YAML 1.2 parser
+faithful to SPEC.md sections 2, 3, 3.1 and 6 (the timeline). It reads plain data as a YAML 1.2 parser
 gives it (dict / list / str / int / float / bool / None; `datetime.date` is accepted
 too) and never looks at the engine under src/.
 
 How it decides, in the order SPEC.md says it:
 
-- **Facts in the run**: a fact is left out when it is in `drop`, when its date is after
-  `as_of`, or when it says `present: false`. Only facts in the run add worlds.
+- **Facts in the run**: a fact is left out when it is in `drop`, when its `reported`
+  day (else its `date`) is after `as_of`, or when it says `present: false`. Only facts
+  in the run add worlds. Windows test `date`; `where` sees `reported` only as written.
 - **Worlds**: every `one_of` key of a fact in the run is contested (`present` included).
   Contested keys are sorted by (fact id, key), code point order, and the worlds are their
   Cartesian product in that order, each key's alternatives in the order written, exactly
@@ -22,8 +23,16 @@ How it decides, in the order SPEC.md says it:
   (visibly) when every part of it is satisfied; the derivation of that assignment is
   its `derive` attributes. Names are enumerated over every fact of the world (pruned
   to facts of the binder's `match` type, which the binder itself would require).
-- **Near misses**: see `_top_level_holds`.
+- **`of`**: each listed condition is judged on its own, like a branch of `any`; the
+  number that hold is tested against the bounds. An `of` with `at_most` is a negative
+  edge for stratification, like `not`.
+- **Near misses**: see `_top_level_holds` (a top-level `all`) and `_near_miss_parts`
+  (a top-level `of` with `at_least`).
+- **Likelihood**: with `p`, every world weighs the product of its choices' normalised
+  `p`, in exact fractions; an item's probability is the sum over the worlds where it
+  holds, rounded to 6 places; see `_weights` and `likelihood_word`.
 - **Critical facts**: re-runs without each fact, see `critical_facts`.
+- **Timeline**: a full run as of every day from the start to the end, see `timeline`.
 
 Choices where SPEC.md leaves room (all documented again where they are made):
 
@@ -47,15 +56,39 @@ Choices where SPEC.md leaves room (all documented again where they are made):
 - A match may read the name it binds itself (`{match: a, as: x, where: {k: $x.j}}`).
 - An empty `all` holds, an empty `any` does not. Unknown keys in a condition are a
   `ValueError`; a `count` must wrap a `match`.
+
+Choices for the newer forms (each repeated, marked "Decision", where it is made):
+
+- `of` bounds are YAML integers (not booleans, not 2.0), never negative; `at_most` may
+  exceed the number of conditions; an empty `of` is allowed (only `at_least: 0` fits it).
+- An `of` near miss is described by the world with the most conditions holding among
+  the worlds where at least one but fewer than `at_least` hold; a world where more than
+  `at_most` hold neither makes nor describes one. `missing` lists the indices of the
+  conditions that do not hold there, `held` how many hold, `needed` is `at_least`.
+- `left_out` counts every fact of the case not yet known on the run's day, those with
+  `present: false` too, but not those dropped by a what-if.
+- `p` is read as the decimal written (0.1 is 1/10); a key's `p` may be 0.001 away from
+  1, that included; rounding to 6 places takes a tie up (0.0000005 -> 0.000001).
+- With `p`, every item has a probability (1 or 0 when not contested) and the word is
+  None when the rounded probability is 0 or 1, a contested item included.
+- Timeline: the default start is the earliest `date` / `reported` of any fact of the
+  case, but never after the end (then it is the end); an explicit start after the end
+  is an error. `every` is `Nd`, `Nw` or `Nm`; monthly steps count from the start
+  (start + k months, clamped). A fact's "own tests" for `known` / `aged_out` are its
+  pattern's type and `where` tests on the fact alone (not the window, not a test against
+  another pattern's fact), in some choice of its own alternatives where it is present.
+  A fact ages out only if it was known the day before.
 """
 from __future__ import annotations
 
 import calendar
 import datetime
 import itertools
+import math
 import re
+from fractions import Fraction
 
-__all__ = ["evaluate", "critical_facts"]
+__all__ = ["evaluate", "critical_facts", "likelihood_word", "step_days", "timeline"]
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _REF = re.compile(r"\$([^.\s]+)\.(.+)")
@@ -69,6 +102,7 @@ _FORMS = {
     "any": {"any"},
     "not": {"not"},
     "count": {"count", "at_least", "at_most"},
+    "of": {"of", "at_least", "at_most"},
 }
 # Keys kept as identifiers, never turned into dates.
 _IDENTIFIERS = ("id", "type", "source")
@@ -137,8 +171,8 @@ def _canonical(value):
 
 class Fact:
     """A fact as one world sees it: `fields` are what `where` and `$name.KEY` read
-    (attributes plus id, date, source, credibility, text); a missing or null key is
-    simply absent."""
+    (attributes plus id, date, reported, source, credibility, text, as written: a
+    missing or null key is simply absent, `reported` never defaults to `date`)."""
 
     def __init__(self, fact_id: str, fact_type: str, fields: dict):
         self.id = fact_id
@@ -163,23 +197,53 @@ def _alternative_value(alternative):
     return alternative
 
 
-def _facts_in_run(case: dict, as_of: datetime.date, drop: frozenset) -> list[dict]:
-    """The raw facts of the case that take part in the run, in case order."""
+def _known_day(raw: dict) -> datetime.date | None:
+    """The day a fact becomes known: its `reported` day, else its `date`; None for a fact
+    with neither (always known). ValueError for a bad date or `reported` before `date`."""
+    date = _date(raw["date"]) if raw.get("date") is not None else None
+    reported = _date(raw["reported"]) if raw.get("reported") is not None else None
+    if date is not None and reported is not None and reported < date:
+        raise ValueError(f"{raw['id']}: reported {reported} is earlier than its date {date}")
+    return reported if reported is not None else date
+
+
+def _checked_facts(case: dict) -> list[dict]:
+    """The raw facts of the case, every one checked: unique ids, real days, `reported`
+    not before `date` (whether or not the fact is in a given run)."""
     seen = set()
-    kept = []
     for raw in case.get("facts") or []:
         if raw["id"] in seen:
             raise ValueError(f"duplicate fact id {raw['id']!r}")
         seen.add(raw["id"])
-        if raw["id"] in drop:
-            continue
-        date = raw.get("date")
-        if date is not None and _date(date) > as_of:
-            continue  # not yet known
-        if raw.get("present", True) is False:
-            continue
-        kept.append(raw)
-    return kept
+        _known_day(raw)
+    return list(case.get("facts") or [])
+
+
+def _not_yet_known(raw: dict, as_of: datetime.date) -> bool:
+    known = _known_day(raw)
+    return known is not None and known > as_of
+
+
+def _facts_in_run(case: dict, as_of: datetime.date, drop: frozenset) -> list[dict]:
+    """The raw facts of the case that take part in the run as of `as_of`, in case order:
+    known by then (reported, else dated, on or before it, or neither), not dropped,
+    not `present: false`."""
+    return [
+        raw
+        for raw in _checked_facts(case)
+        if raw["id"] not in drop and not _not_yet_known(raw, as_of) and raw.get("present", True) is not False
+    ]
+
+
+def _left_out(case: dict, as_of: datetime.date, drop: frozenset) -> int:
+    """How many facts the run leaves out as not yet known (SPEC 3: "the report says how
+    many were left out").
+
+    Decision: every fact of the case whose reported-else-date is after the run's day
+    counts, `present: false` ones too (it is the case file's knowledge that is dated);
+    facts dropped by a what-if do not count (they are removed, not unknown).
+    """
+    return sum(1 for raw in _checked_facts(case) if raw["id"] not in drop and _not_yet_known(raw, as_of))
 
 
 def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
@@ -189,13 +253,85 @@ def _contested_keys(facts: list[dict]) -> list[tuple[str, str, list]]:
         for key, value in raw.items():
             if not _is_contested(value):
                 continue
-            if key in ("id", "type", "date", "source", "credibility", "text"):
+            if key in ("id", "type", "date", "reported", "source", "credibility", "text"):
                 raise ValueError(f"oracle: one_of on reserved key {key!r} is not supported")
             alternatives = [_alternative_value(a) for a in value["one_of"]]
             if not alternatives:
                 raise ValueError(f"empty one_of on {raw['id']}.{key}")
             keys.append((raw["id"], key, alternatives))
     return sorted(keys, key=lambda k: (k[0], k[1]))
+
+
+# ---------------------------------------------------------------- likelihood
+
+
+def _exact(number) -> Fraction:
+    """A number as the exact decimal it is written as: a float is read through its
+    shortest repr (0.1 is 1/10, not the binary fraction nearest to it)."""
+    if isinstance(number, float):
+        return Fraction(repr(number))
+    return Fraction(number)
+
+
+def _round6(q: Fraction) -> Fraction:
+    """q rounded to 6 decimal places.
+
+    Decision: a tie (exactly half a millionth) rounds up, as on paper, not to even.
+    """
+    return Fraction(math.floor(q * 1_000_000 + Fraction(1, 2)), 1_000_000)
+
+
+def _weights(case: dict) -> dict[tuple[str, str], list[Fraction]] | None:
+    """The normalised `p` of every alternative of every contested key of the case, by
+    (fact id, key), in the order written; None when no alternative gives `p`.
+
+    Every fact counts, whether or not it is in a run (dropped, after as_of, present:
+    false), and `present` too. ValueError naming the key when, once some alternative
+    gives `p`, one does not, one is not a number in [0, 1], or a key's `p` do not sum to
+    1 within 0.001.
+    """
+    keys = [
+        (raw["id"], key, value["one_of"])
+        for raw in case.get("facts") or []
+        for key, value in raw.items()
+        if _is_contested(value)
+    ]
+    if not any(isinstance(a, dict) and "p" in a for _, _, alternatives in keys for a in alternatives):
+        return None
+    weights = {}
+    for fact_id, key, alternatives in keys:
+        ps = []
+        for alternative in alternatives:
+            p = alternative.get("p") if isinstance(alternative, dict) else None
+            if type(p) not in (int, float) or not 0 <= p <= 1:  # a bool is no number
+                raise ValueError(f"{fact_id}.{key}: every alternative needs p in [0, 1] once the case gives p")
+            ps.append(_exact(p))
+        total = sum(ps)
+        if abs(total - 1) > Fraction(1, 1000):  # decision: exactly 0.001 away is still within
+            raise ValueError(f"{fact_id}.{key}: p sum to {float(total)}, not 1")
+        weights[(fact_id, key)] = [p / total for p in ps]
+    return weights
+
+
+def likelihood_word(q) -> str | None:
+    """The ICD 203 word for probability q (a number, read as written), after rounding it
+    to 6 decimal places; None for 0 and 1, whose status says it."""
+    q = _round6(_exact(q))
+    if q in (0, 1):
+        return None
+    if q < Fraction("0.05"):
+        return "almost no chance"
+    if q < Fraction("0.20"):
+        return "very unlikely"
+    if q < Fraction("0.45"):
+        return "unlikely"
+    if q <= Fraction("0.55"):
+        return "roughly even chance"
+    if q <= Fraction("0.80"):
+        return "likely"
+    if q <= Fraction("0.95"):
+        return "very likely"
+    return "almost certain"
 
 
 def _world_facts(facts: list[dict], chosen: dict) -> list[Fact]:
@@ -239,16 +375,31 @@ def _ref(raw):
     return None
 
 
-def _binds(cond) -> dict[str, list[str]]:
-    """Names bound by `cond` and visible outside it -> the match types binding them.
+def _types(cond: dict) -> tuple:
+    """The fact types a `match` accepts: its bare type, or every type of its list.
 
-    `as` binds; `all` passes its parts' names on; `any`, `not`, `count` hide theirs.
+    Raises ValueError for an empty list (a list of one is the bare type).
+    """
+    raw = cond["match"]
+    types = raw if isinstance(raw, list) else [raw]
+    if not types:
+        raise ValueError("match takes a type or a non-empty list of types")
+    if any(isinstance(t, (list, dict)) for t in types):
+        raise ValueError(f"a type must be a scalar: {raw!r}")
+    return tuple(types)
+
+
+def _binds(cond) -> dict[str, list[tuple]]:
+    """Names bound by `cond` and visible outside it -> the type lists of the matches
+    binding them (a fact bound to the name must have a type in every one of them).
+
+    `as` binds; `all` passes its parts' names on; `any`, `not`, `count`, `of` hide theirs.
     """
     form = _form(cond)
     if form == "match":
-        return {cond["as"]: [cond["match"]]} if "as" in cond else {}
+        return {cond["as"]: [_types(cond)]} if "as" in cond else {}
     if form == "all":
-        names: dict[str, list[str]] = {}
+        names: dict[str, list[tuple]] = {}
         for part in cond["all"]:
             for name, types in _binds(part).items():
                 names.setdefault(name, []).extend(types)
@@ -271,20 +422,24 @@ def _uses(cond) -> set[str]:
         return _where_refs(cond.get("where"))
     if form == "all":
         return set().union(*[_uses(part) for part in cond["all"]])
-    if form == "any":
-        return set().union(*[_uses(part) - set(_binds(part)) for part in cond["any"]])
+    if form in ("any", "of"):  # each part is its own scope, like a branch of any
+        return set().union(*[_uses(part) - set(_binds(part)) for part in cond[form]])
     inner = cond[form]  # not, count
     return _uses(inner) - set(_binds(inner))
 
 
 def _references(cond, negative: bool = False):
-    """(kind, id, negative) for every indicator/scenario reference; negative under not/count."""
+    """(kind, id, negative) for every indicator/scenario reference; negative under not,
+    count and an `of` with `at_most` (SPEC 3.1: such an `of` is stratified like `not`)."""
     form = _form(cond)
     if form in ("indicator", "scenario"):
         yield form, cond[form], negative
     elif form in ("all", "any"):
         for part in cond[form]:
             yield from _references(part, negative)
+    elif form == "of":
+        for part in cond["of"]:
+            yield from _references(part, negative or "at_most" in cond)
     elif form in ("not", "count"):
         yield from _references(cond[form], True)
 
@@ -315,14 +470,31 @@ def _check_where(where) -> None:
                 _value(operand)
 
 
+def _check_of_bounds(cond: dict) -> None:
+    """SPEC 3.1 `of`: one or both bounds, whole numbers, 0 <= at_least <= n, at_least <= at_most."""
+    if "at_least" not in cond and "at_most" not in cond:
+        raise ValueError("of needs at_least or at_most")
+    for bound in ("at_least", "at_most"):
+        # Decision: a whole number is a YAML integer (not a boolean, not 2.0), and is
+        # never negative; at_most may exceed the number of conditions (it then always holds).
+        if bound in cond and (type(cond[bound]) is not int or cond[bound] < 0):
+            raise ValueError(f"of: {bound} must be a whole number: {cond[bound]!r}")
+    if cond.get("at_least", 0) > len(cond["of"]):
+        raise ValueError(f"of: at_least {cond['at_least']} is more than its {len(cond['of'])} conditions")
+    if "at_least" in cond and "at_most" in cond and cond["at_least"] > cond["at_most"]:
+        raise ValueError("of: at_least is more than at_most")
+
+
 def _check(cond) -> None:
-    """Raise ValueError for a malformed condition (forms, operators, windows, counts)."""
+    """Raise ValueError for a malformed condition (forms, operators, windows, counts, bounds)."""
     form = _form(cond)
-    if form in ("all", "any"):
+    if form in ("all", "any", "of"):
         if not isinstance(cond[form], list):
             raise ValueError(f"{form} takes a list")
         for part in cond[form]:
             _check(part)
+        if form == "of":
+            _check_of_bounds(cond)
     elif form == "not":
         _check(cond["not"])
     elif form == "count":
@@ -334,6 +506,7 @@ def _check(cond) -> None:
     else:
         _check_where(cond.get("where"))
     if form == "match":
+        _types(cond)
         if "within" in cond and not _WINDOW.fullmatch(str(cond["within"])):
             raise ValueError(f"bad window {cond['within']!r}")
         for bound in ("from", "until"):
@@ -427,10 +600,13 @@ def _window_start(as_of: datetime.date, within: str) -> datetime.date:
         return as_of - datetime.timedelta(days=n)
     if unit == "w":
         return as_of - datetime.timedelta(weeks=n)
-    months = n if unit == "m" else 12 * n
-    year, month0 = divmod(as_of.year * 12 + (as_of.month - 1) - months, 12)
-    day = min(as_of.day, calendar.monthrange(year, month0 + 1)[1])
-    return datetime.date(year, month0 + 1, day)
+    return _add_months(as_of, -(n if unit == "m" else 12 * n))
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    """day moved by calendar months (back when negative), the day clamped to the month's end."""
+    year, month0 = divmod(day.year * 12 + (day.month - 1) + months, 12)
+    return datetime.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
 
 
 def _in_window(cond: dict, fact: Fact, as_of: datetime.date) -> bool:
@@ -514,16 +690,16 @@ def _where_holds(where, fields: dict, env: dict) -> bool:
 
 def _match_fact(cond: dict, fact: Fact, env: dict, world: World) -> bool:
     return (
-        fact.type == cond["match"]
+        fact.type in _types(cond)
         and _in_window(cond, fact, world.as_of)
         and _where_holds(cond.get("where"), fact.fields, env)
     )
 
 
-def _assignments(names: dict[str, list[str]], env: dict, facts: list[Fact]):
+def _assignments(names: dict[str, list[tuple]], env: dict, facts: list[Fact]):
     """Every extension of env giving each name a fact (of every type its binders match)."""
     ordered = sorted(names)
-    domains = [[f for f in facts if all(f.type == t for t in names[n])] for n in ordered]
+    domains = [[f for f in facts if all(f.type in types for types in names[n])] for n in ordered]
     for combo in itertools.product(*domains):
         yield {**env, **dict(zip(ordered, combo))}
 
@@ -550,12 +726,19 @@ def _satisfied(cond, env: dict, world: World) -> bool:
         return any(_exists(part, env, world) for part in cond["any"])
     if form == "not":
         return not _exists(cond["not"], env, world)
+    if form == "of":  # each part judged on its own, like a branch of any
+        return _within_bounds(cond, sum(_exists(part, env, world) for part in cond["of"]))
     inner = cond["count"]
     matching = {
         f.id for f in world.facts if _match_fact(inner, f, {**env, inner["as"]: f} if "as" in inner else env, world)
     }
-    return ("at_least" not in cond or len(matching) >= cond["at_least"]) and (
-        "at_most" not in cond or len(matching) <= cond["at_most"]
+    return _within_bounds(cond, len(matching))
+
+
+def _within_bounds(cond: dict, number: int) -> bool:
+    """`at_least` / `at_most` of a count or an `of`: every bound given holds."""
+    return ("at_least" not in cond or number >= cond["at_least"]) and (
+        "at_most" not in cond or number <= cond["at_most"]
     )
 
 
@@ -612,7 +795,7 @@ def _top_level_holds(item: Item, world: World) -> list[bool]:
                     if k not in group and uses[j] & set(names):
                         group.add(k)
                         grown = True
-        names: dict[str, list[str]] = {}
+        names: dict[str, list[tuple]] = {}
         for j in group:
             for name, types in binders[j].items():
                 names.setdefault(name, []).extend(types)
@@ -625,6 +808,19 @@ def _top_level_holds(item: Item, world: World) -> list[bool]:
     return holds
 
 
+def _near_miss_parts(item: Item, world: World) -> tuple[list[bool], int] | None:
+    """(which top-level conditions hold, how many are needed) for an item that can be a
+    near miss: a `when` that is an `all` (all of them needed) or an `of` with `at_least`
+    (N of them needed, each judged on its own); None for any other `when`."""
+    form = _form(item.when)
+    if form == "all":
+        holds = _top_level_holds(item, world)
+        return holds, len(holds)
+    if form == "of" and "at_least" in item.when:
+        return [_exists(part, {}, world) for part in item.when["of"]], item.when["at_least"]
+    return None
+
+
 # ---------------------------------------------------------------- runs
 
 
@@ -635,42 +831,58 @@ def _as_of(case: dict, as_of) -> datetime.date:
 def _run(case: dict, items: dict[str, Item], strata, as_of: datetime.date, drop: frozenset) -> dict:
     """Statuses without critical facts: {"worlds": n, "items": {id: {...}}}."""
     facts = _facts_in_run(case, as_of, drop)
+    weights = _weights(case)
     contested = _contested_keys(facts)
-    results = {i: {"triggered_in": 0, "best": None} for i in items}  # best: (held, missing)
+    # best: (held, needed, missing); weight: the sum of the probabilities of the worlds
+    # where the item holds (facts outside the run add no choices, so these sum to 1)
+    results = {i: {"triggered_in": 0, "best": None, "weight": Fraction(0)} for i in items}
     worlds = 0
-    for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
+    for choice in itertools.product(*[range(len(alternatives)) for _, _, alternatives in contested]):
         worlds += 1
-        chosen = {(fid, key): value for (fid, key, _), value in zip(contested, choice)}
+        chosen = {(fid, key): alternatives[n] for (fid, key, alternatives), n in zip(contested, choice)}
+        weight = Fraction(1)
+        for (fid, key, _), n in zip(contested, choice):
+            weight *= weights[(fid, key)][n] if weights is not None else 1
         world = World(_world_facts(facts, chosen), as_of, items)
         _fixpoint(strata, world)
         for item_id, item in items.items():
             result = results[item_id]
             if world.derivations[item_id]:
                 result["triggered_in"] += 1
+                result["weight"] += weight
             # A near miss needs the item untriggered in every world, so worlds where it
             # holds can be skipped.
-            if _form(item.when) == "all" and not world.derivations[item_id]:
-                holds = _top_level_holds(item, world)
+            parts = None if world.derivations[item_id] else _near_miss_parts(item, world)
+            if parts is not None:
+                holds, needed = parts
                 held = sum(holds)
-                # Only worlds with some but not all conditions describe a near miss;
-                # strictly greater keeps the first such world in enumeration order.
-                if 0 < held < len(holds) and (result["best"] is None or held > result["best"][0]):
-                    result["best"] = (held, [n for n, h in enumerate(holds) if not h])
+                # Only worlds with some but fewer than needed conditions describe a near
+                # miss (decision, for `of`: a world where more than at_most hold is not
+                # "closest"); strictly greater keeps the first such world in enumeration order.
+                if 0 < held < needed and (result["best"] is None or held > result["best"][0]):
+                    result["best"] = (held, needed, [n for n, h in enumerate(holds) if not h])
     out = {}
     for item_id, item in items.items():
         result = results[item_id]
         n = result["triggered_in"]
         status = "triggered" if n == worlds else "not_triggered" if n == 0 else "contested"
         near = status == "not_triggered" and result["best"] is not None
+        # Decision: with `p`, every item gets its probability (1 when triggered, 0 when
+        # not triggered; the word is None for both); without `p`, none gets one.
+        probability = None if weights is None else _round6(result["weight"])
         out[item_id] = {
             "kind": item.kind,
             "status": status,
             "triggered_in": n,
             "near_miss": near,
-            "missing": result["best"][1] if near else [],
+            "missing": result["best"][2] if near else [],
+            "held": result["best"][0] if near else None,
+            "needed": result["best"][1] if near else None,
+            "probability": None if probability is None else float(probability),
+            "likelihood": None if probability is None else likelihood_word(probability),
             "critical_facts": [],
         }
-    return {"worlds": worlds, "items": out}
+    return {"worlds": worlds, "left_out": _left_out(case, as_of, drop), "items": out}
 
 
 def _prepare(rulesets: list[dict]):
@@ -696,12 +908,21 @@ def _critical(case, items, strata, as_of, drop, base: dict) -> dict[str, list[st
 def evaluate(case: dict, rulesets: list[dict], as_of=None, drop: frozenset = frozenset()) -> dict:
     """The meaning SPEC.md gives to `case` under `rulesets`.
 
-    Returns {"worlds": int, "items": {id: {"kind", "status", "triggered_in",
-    "near_miss", "missing", "critical_facts"}}} for every indicator and scenario.
+    Returns {"worlds": int, "left_out": int, "items": {id: {"kind", "status",
+    "triggered_in", "near_miss", "missing", "held", "needed", "critical_facts"}}} for
+    every indicator and scenario. `left_out` counts the facts not yet known (reported,
+    else dated, after the run's day). For a near miss, `missing` lists the indices of the
+    top-level conditions (of the `all` or `of`) that do not hold, `held` how many do and
+    `needed` how many must (None when not a near miss).
     `as_of` (str or date) overrides the case's; `drop` removes facts by id.
+    With `p` in the case, every item also has `probability` (a float, the exact sum
+    rounded to 6 places) and `likelihood` (the ICD 203 word, None for 0 and 1); without
+    `p` both are None.
     Raises ValueError for what SPEC calls an error and the oracle notices (a cycle
-    through not/count, a bare list as a where value, an unknown operator, an unbound
-    `$name`, a date that names no real day, duplicate ids).
+    through not/count/an `of` with at_most, a bare list as a where value, an unknown
+    operator, an unbound `$name`, a date that names no real day, `reported` before
+    `date`, bad `of` bounds, an empty `match` list, `p` missing or not summing to 1,
+    duplicate ids).
     """
     items, strata = _prepare(rulesets)
     day = _as_of(case, as_of)
@@ -719,3 +940,179 @@ def critical_facts(case: dict, rulesets: list[dict], item_id: str, as_of=None) -
     day = _as_of(case, as_of)
     base = _run(case, items, strata, day, frozenset())
     return _critical(case, items, strata, day, frozenset(), base).get(item_id, [])
+
+
+# ---------------------------------------------------------------- timeline (SPEC 6)
+
+_EVERY = re.compile(r"([1-9][0-9]*)([dwm])")
+
+
+def step_days(start, end, every: str = "1w") -> list[datetime.date]:
+    """The step days of a timeline: `start`, then one every `every` (`Nd`, `Nw` or `Nm`)
+    while on or before `end`, then `end` itself when it is not one of them.
+
+    Decision: the k-th monthly step is `start` plus k calendar months, clamped to the
+    month's end (31 Jan, 29 Feb, 31 Mar, 30 Apr), not the previous step plus one month.
+    Raises ValueError for another `every` or a `start` after `end`.
+    """
+    found = _EVERY.fullmatch(str(every))
+    if not found:
+        raise ValueError(f"every must be like 1d, 1w or 1m: {every!r}")
+    start, end = _date(start), _date(end)
+    if start > end:
+        raise ValueError(f"the timeline starts ({start}) after it ends ({end})")
+    n, unit = int(found.group(1)), found.group(2)
+    days = []
+    for k in itertools.count():
+        if unit == "m":
+            day = _add_months(start, k * n)
+        else:
+            day = start + datetime.timedelta(days=k * n * (7 if unit == "w" else 1))
+        if day > end:
+            break
+        days.append(day)
+    if days[-1] != end:
+        days.append(end)
+    return days
+
+
+def _patterns(cond):
+    """Every `match` condition inside `cond`, at any depth (count, not and of included)."""
+    form = _form(cond)
+    if form == "match":
+        yield cond
+    elif form in ("all", "any", "of"):
+        for part in cond[form]:
+            yield from _patterns(part)
+    elif form in ("not", "count"):
+        yield from _patterns(cond[form])
+
+
+def _item_patterns(item_id: str, items: dict[str, Item]) -> list[dict]:
+    """The patterns of the item's conditions and of the items it depends on, transitively
+    (through every reference, under `not` / `count` / `of` too)."""
+    seen: set[str] = set()
+    todo = [item_id]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(target for _, target, _ in _references(items[current].when))
+    return [cond for i in sorted(seen) for cond in _patterns(items[i].when)]
+
+
+def _own_tests(cond: dict) -> dict:
+    """The pattern's `where` without the tests that compare with another pattern's fact
+    (a `$name.KEY` operand of a name the pattern does not bind itself)."""
+    own = {}
+    for key, spec in (cond.get("where") or {}).items():
+        operators = spec if isinstance(spec, dict) else {"eq": spec}
+        kept = {op: v for op, v in operators.items() if not (_ref(v) and _ref(v)[0] != cond.get("as"))}
+        if kept:
+            own[key] = kept
+    return own
+
+
+def _selects(cond: dict, raw: dict) -> bool:
+    """Whether the pattern selects the fact on its own tests (SPEC 6 "Why").
+
+    Decision: its own tests are its type and the `where` tests on the fact alone, in
+    some choice of the fact's own alternatives in which the fact is present; the window
+    is not one of them (SPEC 4 speaks of a fact "the tests select" whose date lies
+    outside the window), nor a test against another pattern's fact.
+    """
+    contested = _contested_keys([raw])
+    for choice in itertools.product(*[alternatives for _, _, alternatives in contested]):
+        chosen = {(fid, key): value for (fid, key, _), value in zip(contested, choice)}
+        for fact in _world_facts([raw], chosen):  # none when the fact is absent there
+            env = {cond["as"]: fact} if "as" in cond else {}
+            if fact.type in _types(cond) and _where_holds(_own_tests(cond), fact.fields, env):
+                return True
+    return False
+
+
+def _aged_out(patterns: list[dict], facts: list[dict], day: datetime.date) -> list[str]:
+    """Sorted ids of the facts that left the window of a pattern selecting them on `day`:
+    inside it as of the day before, outside it as of `day`.
+
+    Decision: only a fact known the day before can leave a window (one reported after
+    its window closed was never inside it in any run).
+    """
+    before = day - datetime.timedelta(days=1)
+    left = set()
+    for raw in facts:
+        if raw.get("date") is None or _not_yet_known(raw, before):
+            continue
+        dated = Fact(raw["id"], raw["type"], {"date": _date(raw["date"])})
+        for cond in patterns:
+            if "within" not in cond or not _selects(cond, raw):
+                continue
+            if _in_window(cond, dated, before) and not _in_window(cond, dated, day):
+                left.add(raw["id"])
+    return sorted(left)
+
+
+def timeline(case: dict, rulesets: list[dict], from_=None, to=None, every: str = "1w") -> dict:
+    """How every item's status evolved, by brute force: a full run as of every day.
+
+    `from_` defaults to the earliest `date` or `reported` among the case's facts, `to`
+    to the case's `as_of` (str or date). Returns
+
+        {"case", "from", "to", "every", "steps": [step days], "days": [every day],
+         "items": {id: {"kind", "statuses": [status on each step day],
+                        "daily": [status on each day], "daily_probability": [float or
+                        None on each day], "first_triggered": day or None,
+                        "changes": [{"day", "from", "to", "known": [ids],
+                                     "aged_out": [ids]} (+ "probability_from",
+                                     "probability_to" when the case gives p)]}}}
+
+    A change is a day after `from` whose status (or, with p, rounded probability)
+    differs from the day before; `known` are the facts whose reported-else-date is that
+    day and `aged_out` those that left a window that day, each among the facts some
+    pattern of the item (or of what it depends on) selects on its own tests.
+    Raises ValueError as `evaluate` does, and for a bad `every` or `from_` after `to`.
+    """
+    items, strata = _prepare(rulesets)
+    facts = _checked_facts(case)
+    with_p = _weights(case) is not None
+    end = _date(to if to is not None else case["as_of"])
+    if from_ is not None:
+        start = _date(from_)
+    else:
+        written = [_date(raw[key]) for raw in facts for key in ("date", "reported") if raw.get(key) is not None]
+        # Decision: with no dated or reported fact, or none on or before `to`, the
+        # default start is `to` itself (a one-day timeline), not an error.
+        start = min(written + [end])
+    steps = step_days(start, end, every)
+    days = [start + datetime.timedelta(days=n) for n in range((end - start).days + 1)]
+    runs = [_run(case, items, strata, day, frozenset()) for day in days]
+    out = {}
+    for item_id, item in items.items():
+        patterns = _item_patterns(item_id, items)
+        relevant = [raw for raw in facts if any(_selects(cond, raw) for cond in patterns)]
+        daily = [r["items"][item_id]["status"] for r in runs]
+        chance = [r["items"][item_id]["probability"] for r in runs]
+        changes = []
+        for n in range(1, len(days)):
+            if (daily[n], chance[n]) == (daily[n - 1], chance[n - 1]):
+                continue
+            change = {
+                "day": days[n],
+                "from": daily[n - 1],
+                "to": daily[n],
+                "known": sorted(raw["id"] for raw in relevant if _known_day(raw) == days[n]),
+                "aged_out": _aged_out(patterns, relevant, days[n]),
+            }
+            if with_p:
+                change["probability_from"] = chance[n - 1]
+                change["probability_to"] = chance[n]
+            changes.append(change)
+        out[item_id] = {
+            "kind": item.kind,
+            "statuses": [daily[days.index(step)] for step in steps],
+            "daily": daily,
+            "daily_probability": chance,
+            "first_triggered": next((d for d, status in zip(days, daily) if status == "triggered"), None),
+            "changes": changes,
+        }
+    return {"case": case.get("case"), "from": start, "to": end, "every": every, "steps": steps, "days": days, "items": out}
