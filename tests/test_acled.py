@@ -12,7 +12,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from scenarios.acled import acled_date, source_keys
+from scenarios.workflow.acled import acled_date, source_keys
 from scenarios.api import case_from_text, ruleset_from_text
 from scenarios.cli_import import import_
 from scenarios.run import evaluate

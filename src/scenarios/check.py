@@ -13,7 +13,7 @@ from .compile import compile_program
 from .errors import InputError, Problem
 from .load import find_ruleset, load_document, locate_in_files
 from .model import Case, ItemRef, Match, walk
-from .workflow.ruletests import is_test_file, load_tests
+from .load.ruletests import is_test_file, load_tests
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 

@@ -12,7 +12,7 @@ from typing import Optional
 
 import click
 
-from .acled import default_case_id, read_acled, to_case_yaml
+from .workflow.acled import default_case_id, read_acled, to_case_yaml
 from .errors import InputError, Problem
 from .model import ID_RE
 from .values import DATE_RE, parse_date

@@ -518,7 +518,7 @@ def engine_definition(program: Program) -> dict:
     # durable-rules spreads the facts over its hash index (a join without one keeps
     # them in one chain and grows quadratically: measured here).
     rules["sink"] = {
-        "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [{"ty": "!never"}, {"fid": {"m": "fid"}}]}}],
+        "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [NEVER, {"fid": {"m": "fid"}}]}}],
         "run": ("open",),
     }
     # Rules with the same patterns are one engine rule with several actions:

@@ -10,8 +10,9 @@ from ..errors import InputError, Problem
 MAX_BYTES = 512 * 1024 * 1024
 
 
-def read_text(path: str) -> str:
-    """The text of a file; InputError when it is missing, a folder, binary or not UTF-8."""
+def read_text(path: str, kind: str = "YAML") -> str:
+    """The text of a file of `kind` (YAML, CSV); InputError when it is missing, a
+    folder, not a regular file, too large, binary or not UTF-8."""
     if not os.path.exists(path):
         raise InputError([Problem(path, "no such file")])
     if os.path.isdir(path):
@@ -29,11 +30,12 @@ def read_text(path: str) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError([Problem(path, "is UTF-16 text: save it as UTF-8")])
     if b"\x00" in raw:
-        raise InputError([Problem(path, "is a binary file, not YAML text")])
+        raise InputError([Problem(path, f"is a binary file, not {kind} text")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError([Problem(path, "is not UTF-8 text", line, column)]) from None
+        advice = "" if kind == "YAML" else f": save the export as UTF-8 {kind}"
+        raise InputError([Problem(path, f"is not UTF-8 text{advice}", line, column)]) from None
     return text[1:] if text.startswith("\ufeff") else text

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
-from .errors import InputError, Problem
-from .model import ID_RE, RELIABILITY
-from .values import DATE_RE, parse_date
+from ..errors import InputError, Problem
+from ..load import read_text
+from ..model import ID_RE, RELIABILITY
+from ..values import DATE_RE, parse_date
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/case.schema.json"
 REQUIRED = ("event_id_cnty", "event_date", "event_type")
@@ -118,29 +119,7 @@ def read_acled(path: str) -> tuple[list[Event], list[Problem]]:
     non-UTF-8 file, a file without the ACLED columns `event_id_cnty`, `event_date`
     and `event_type`, and any row with a bad date, number or duplicate event id.
     """
-    return events_from_text(read_text(path), str(path))
-
-
-def read_text(path: str) -> str:
-    """The text of the file; InputError when it is missing, a folder, binary or not UTF-8."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError([Problem(str(path), "no such file")])
-    if p.is_dir():
-        raise InputError([Problem(str(path), "is a folder, not a file")])
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputError([Problem(str(path), f"cannot be read: {exc.strerror or exc}")]) from None
-    if b"\x00" in raw:
-        raise InputError([Problem(str(path), "is a binary file, not CSV text")])
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError([Problem(str(path), "is not UTF-8 text: save the export as UTF-8 CSV", line, column)]) from None
-    return text
+    return events_from_text(read_text(path, kind="CSV"), str(path))
 
 
 def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
