@@ -8,13 +8,12 @@ import random
 import textwrap
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
 from scenarios.workflow.acled import acled_date, source_keys
 from scenarios.api import case_from_text, ruleset_from_text
-from scenarios.cli_import import import_
+from scenarios.cli import cli
 from scenarios.run import evaluate
 
 DATA = Path(__file__).parent / "data" / "acled-idlib-2020.csv"
@@ -32,7 +31,7 @@ indicators:
 
 
 def invoke(*args: str):
-    return CliRunner().invoke(import_, ["acled", *map(str, args)])
+    return CliRunner().invoke(cli, ["import", "acled", *map(str, args)])
 
 
 def imported(tmp_path: Path, csv_text: str, *options: str, name: str = "case.yaml"):
@@ -55,14 +54,9 @@ def facts_by_id(text: str) -> dict:
 # -- the happy path -----------------------------------------------------------------
 
 
-def test_the_group_adds_as_the_import_command(tmp_path):
-    @click.group()
-    def scenarios() -> None:
-        """A stand-in for the product's command group."""
-
-    scenarios.add_command(import_)
+def test_the_import_command_writes_the_case_and_says_so(tmp_path):
     out = tmp_path / "case.yaml"
-    result = CliRunner().invoke(scenarios, ["import", "acled", str(DATA), "-o", str(out)])
+    result = CliRunner().invoke(cli, ["import", "acled", str(DATA), "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert result.stderr == f"{out}: 12 events from {DATA}\n"
     assert out.exists()

@@ -48,7 +48,15 @@ def test_json_format(tmp_path):
     result = check(str(tmp_path / "c.yaml"), "--format", "json")
     assert result.exit_code == 2
     (problem,) = json.loads(result.output)
-    assert problem == {"file": str(tmp_path / "c.yaml"), "line": 2, "column": 8, "severity": "error", "message": "as_of '2020-02-30' is not a real day"}
+    assert problem == {"file": str(tmp_path / "c.yaml"), "line": 2, "column": 8, "severity": "error", "code": "value", "message": "as_of '2020-02-30' is not a real day", "suggestion": None}
+
+
+def test_json_problems_carry_their_kind_and_what_was_probably_meant(tmp_path):
+    (tmp_path / "c.yaml").write_text("case: c\nas_of: 2020-05-29\nfacts: []\ntitel: x\n")
+    result = check(str(tmp_path / "c.yaml"), "--format", "json")
+    (problem,) = json.loads(result.output)
+    assert (problem["code"], problem["suggestion"], problem["line"]) == ("unknown-key", "did you mean 'title'?", 4)
+    assert problem["message"].startswith("unknown key 'titel' in a case; allowed:")
 
 
 def test_missing_path_and_unknown_kind(tmp_path):

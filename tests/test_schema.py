@@ -17,7 +17,7 @@ import yaml_rs
 from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
-from scenarios.cli_schema import schema
+from scenarios.cli import cli
 from scenarios.parse import build_case, build_ruleset
 from scenarios.schema import DRAFT, case_schema, ruleset_schema, schema_text
 
@@ -448,25 +448,25 @@ def test_the_schema_and_parse_agree_on_random_edits():
 
 @pytest.mark.parametrize("kind", sorted(SCHEMAS))
 def test_the_command_prints_the_schema(kind):
-    result = CliRunner().invoke(schema, [kind])
+    result = CliRunner().invoke(cli, ["schema", kind])
     assert result.exit_code == 0, result.output
     assert result.output == schema_text(kind)
     assert json.loads(result.output) == SCHEMAS[kind]()
 
 
 def test_the_command_refuses_another_kind():
-    result = CliRunner().invoke(schema, ["report"])
+    result = CliRunner().invoke(cli, ["schema", "report"])
     assert result.exit_code == 2
     assert "report" in result.output
     assert "Traceback" not in result.output
 
 
 def test_the_command_needs_a_kind():
-    result = CliRunner().invoke(schema, [])
+    result = CliRunner().invoke(cli, ["schema"])
     assert result.exit_code == 2
 
 
 def test_the_command_help_shows_an_example():
-    result = CliRunner().invoke(schema, ["--help"])
+    result = CliRunner().invoke(cli, ["schema", "--help"])
     assert result.exit_code == 0
     assert "scenarios schema case > schemas/case.schema.json" in result.output

@@ -4,27 +4,17 @@ import json
 import textwrap
 from pathlib import Path
 
-import click
 import pytest
 from click.testing import CliRunner
 
-from scenarios import cli_workflow
+from scenarios.cli import cli
 from scenarios.load import load_case, load_ruleset
 
 BUNDLED = Path(__file__).parent.parent / "src" / "scenarios" / "bundled"
 
 
-@click.group()
-def group() -> None:
-    """The workflow commands, as the main `scenarios` group holds them."""
-
-
-for command in (cli_workflow.test, cli_workflow.diff, cli_workflow.what_if, cli_workflow.new):
-    group.add_command(command)
-
-
 def invoke(*args):
-    return CliRunner().invoke(group, [str(a) for a in args])
+    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def write(path, text):
@@ -280,8 +270,8 @@ def test_sources_of_the_file_and_the_status_spelt_with_hyphens(project):
 @pytest.mark.parametrize(
     "body, where",
     [
-        ("    expct: {crackdown: triggered}\n", "t.tests.yaml:6:5: error: unknown key 'expct' in a test (did you mean 'expect'?)"),
-        ("    expect: {crackdown: trigered}\n", "t.tests.yaml:6:25: error: 'trigered' is not a status (did you mean 'triggered'?)"),
+        ("    expct: {crackdown: triggered}\n", "t.tests.yaml:6:5: error: unknown key 'expct' in a test; allowed: name, description, rulesets, case, facts, sources, as_of, expect (did you mean 'expect'?)"),
+        ("    expect: {crackdown: trigered}\n", "t.tests.yaml:6:25: error: 'trigered' is not a status; expect one of triggered, contested, not_triggered, near_miss (did you mean 'triggered'?)"),
         ("    expect: {crackdwn: triggered}\n", "t.tests.yaml:6:24: error: no indicator or scenario 'crackdwn' in border (did you mean 'crackdown'?)"),
         ("    expect: {}\n", "t.tests.yaml:6:13: error: expect maps indicator and scenario ids to a status"),
     ],

@@ -30,12 +30,12 @@ def files_in(paths: list) -> tuple[list, list]:
                 if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.relative_to(p).parts)
             )
             if not found:
-                problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning"))
+                problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning", code="file"))
             out.extend(found)
         elif p.exists():
             out.append(path)
         else:
-            problems.append(Problem(path, "no such file or folder"))
+            problems.append(Problem(path, "no such file or folder", code="file"))
     return list(dict.fromkeys(out)), problems
 
 
@@ -74,14 +74,14 @@ def check_together(cases: list, rulesets: list) -> list[Problem]:
         used = {c.id for item in program.items.values() for c in walk(item.when) if isinstance(c, ItemRef)}
         for iid, item in program.items.items():
             if item.kind == "indicator" and iid not in used:
-                problems.append(Problem(item.file, f"indicator '{iid}' is used by no scenario or indicator", severity="warning", path=item.path + ("id",)))
+                problems.append(Problem(item.file, f"indicator '{iid}' is used by no scenario or indicator", severity="warning", path=item.path + ("id",), code="unused"))
         if cases:
             types = {f.type for case in cases for f in case.facts}
             for iid, item in program.items.items():
                 needed = sorted({c.type for c in walk(item.when) if isinstance(c, Match)} - types)
                 if needed and item.kind == "scenario":
                     problems.append(
-                        Problem(item.file, f"no case checked has facts of type {', '.join(needed)}, which '{iid}' matches", severity="warning", path=item.path + ("id",))
+                        Problem(item.file, f"no case checked has facts of type {', '.join(needed)}, which '{iid}' matches", severity="warning", path=item.path + ("id",), code="unused")
                     )
     known = {rs.id for rs in rulesets}
     for case in cases:
@@ -91,5 +91,5 @@ def check_together(cases: list, rulesets: list) -> list[Problem]:
             try:
                 find_ruleset(rid, case.file)
             except InputError:
-                problems.append(Problem(case.file, f"ruleset '{rid}' is not among the files checked, in ./rulesets/ or bundled", path=("rulesets", i)))
+                problems.append(Problem(case.file, f"ruleset '{rid}' is not among the files checked, in ./rulesets/ or bundled", path=("rulesets", i), code="reference"))
     return problems

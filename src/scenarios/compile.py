@@ -206,7 +206,7 @@ def stratify(items: dict) -> dict:
                         Problem(
                             item.file,
                             f"a cycle through not/count cannot be evaluated: {' -> '.join(cycle)} ('{a}' uses '{b}' under not or count)",
-                            path=item.path + ("id",),
+                            path=item.path + ("id",), code="cycle",
                         )
                     )
                     break
@@ -296,7 +296,7 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
             if item.id in items:
                 first = items[item.id]
                 problems.append(
-                    Problem(item.file, f"{item.kind} id '{item.id}' is also used by {first.kind} '{first.id}' in {first.file} (ruleset {first.ruleset})", path=item.path + ("id",))
+                    Problem(item.file, f"{item.kind} id '{item.id}' is also used by {first.kind} '{first.id}' in {first.file} (ruleset {first.ruleset})", path=item.path + ("id",), code="duplicate")
                 )
                 continue
             items[item.id] = item
@@ -305,12 +305,12 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
             if isinstance(c, ItemRef):
                 target = items.get(c.id)
                 if target is not None and target.kind != c.kind:
-                    problems.append(Problem(item.file, f"'{c.id}' is an {target.kind}, not a {c.kind}: write {target.kind}: {c.id}".replace("an scenario", "a scenario").replace("a indicator", "an indicator"), path=c.path + (c.kind,)))
+                    problems.append(Problem(item.file, f"'{c.id}' is an {target.kind}, not a {c.kind}: write {target.kind}: {c.id}".replace("an scenario", "a scenario").replace("a indicator", "an indicator"), path=c.path + (c.kind,), code="reference"))
                 elif target is None:
                     from .suggest import did_you_mean
 
                     known = [i for i, it in items.items() if it.kind == c.kind]
-                    problems.append(Problem(item.file, f"unknown {c.kind} '{c.id}'{did_you_mean(c.id, known)}", path=c.path + (c.kind,)))
+                    problems.append(Problem(item.file, f"unknown {c.kind} '{c.id}'", code="reference", suggestion=did_you_mean(c.id, known), path=c.path + (c.kind,)))
     try:
         strata = stratify(items)
     except InputError as exc:
@@ -333,13 +333,13 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
         try:
             conjunctions = dnf(item.when)
         except OverflowError:
-            raise InputError([Problem(item.file, f"'{iid}' has more than {MAX_BODIES} alternatives once its any: are expanded", path=item.path + ("when",))]) from None
+            raise InputError([Problem(item.file, f"'{iid}' has more than {MAX_BODIES} alternatives once its any: are expanded", path=item.path + ("when",), code="limit")]) from None
         try:
             program.bodies[iid] = [b for i, lits in enumerate(conjunctions) for b in compile_body(program, iid, i, lits)]
             if len(program.bodies[iid]) > MAX_BODIES:
                 raise OverflowError
         except OverflowError:
-            raise InputError([Problem(item.file, f"'{iid}' needs more than {MAX_BODIES} engine rules (too many alternatives, or too many conditions on one fact type)", path=item.path + ("when",))]) from None
+            raise InputError([Problem(item.file, f"'{iid}' needs more than {MAX_BODIES} engine rules (too many alternatives, or too many conditions on one fact type)", path=item.path + ("when",), code="limit")]) from None
     for item in items.values():
         for c in walk(item.when):
             if isinstance(c, (Match, ItemRef)):

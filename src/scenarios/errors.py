@@ -1,8 +1,30 @@
-"""User mistakes as values: each problem knows its file, line, column and message."""
+"""User mistakes as values: each problem knows its file, line, column, what kind of
+mistake it is and, where one is close, what was probably meant."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+# The kinds of problem (`Problem.code`), as a linter names its rules:
+CODES = {
+    "file": "the file cannot be read or written (missing, a folder, a device, too large)",
+    "encoding": "the text is not UTF-8 (UTF-16, binary, a lone surrogate)",
+    "syntax": "the YAML or JSON cannot be parsed, or holds no or several documents",
+    "tag": "an explicit YAML tag, which plain data never needs",
+    "alias": "aliases that expand past a limit (an alias bomb)",
+    "duplicate-key": "a key given twice in one mapping",
+    "unknown-key": "a key the format does not have",
+    "missing-key": "a key the format needs",
+    "type": "a value of the wrong kind (a list where a mapping belongs)",
+    "value": "a value of the right kind that is not valid (a day that does not exist)",
+    "operator": "a `where` operator misused",
+    "duplicate": "an id or name given twice",
+    "reference": "a name that points at nothing (a source, an item, a $name, a ruleset)",
+    "cycle": "a cycle through not or count, which cannot be evaluated",
+    "limit": "beyond what a run can hold (worlds, alternatives, engine rules)",
+    "unused": "something written that can never matter (a warning)",
+    "usage": "a command-line option that does not fit the input",
+}
 
 
 @dataclass(frozen=True)
@@ -14,16 +36,23 @@ class Problem:
     line: int = 0
     column: int = 0
     severity: str = "error"
+    code: str = "value"  # one of CODES
+    suggestion: str = ""  # what was probably meant: "did you mean 'within'?"
     path: tuple = field(default=(), compare=False)
 
     def __str__(self) -> str:
         where = self.file
         if self.line:
             where = f"{where}:{self.line}:{self.column or 1}"
-        return f"{where}: {self.severity}: {self.message}"
+        hint = f" ({self.suggestion})" if self.suggestion else ""
+        return f"{where}: {self.severity}: {self.message}{hint}"
 
 
-class InputError(Exception):
+class ScenariosError(Exception):
+    """Every error the product reports to an analyst (never a bug of its own)."""
+
+
+class InputError(ScenariosError):
     """Bad input: carries every problem found, not just the first."""
 
     def __init__(self, problems: list[Problem]):
@@ -31,5 +60,5 @@ class InputError(Exception):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
-class EngineError(Exception):
+class EngineError(ScenariosError):
     """The rules engine failed; the message says what an analyst can do about it."""

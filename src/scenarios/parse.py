@@ -78,33 +78,32 @@ class Builder:
         self.file = file
         self.problems: list[Problem] = []
 
-    def error(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.file, message, path=tuple(path)))
+    def error(self, path: tuple, message: str, code: str, suggestion: str = "") -> None:
+        self.problems.append(Problem(self.file, message, code=code, suggestion=suggestion, path=tuple(path)))
 
-    def warn(self, path: tuple, message: str) -> None:
-        self.problems.append(Problem(self.file, message, severity="warning", path=tuple(path)))
+    def warn(self, path: tuple, message: str, code: str, suggestion: str = "") -> None:
+        self.problems.append(Problem(self.file, message, severity="warning", code=code, suggestion=suggestion, path=tuple(path)))
 
     # -- shapes ----------------------------------------------------------------
 
     def mapping(self, data: Any, path: tuple, what: str) -> Optional[dict]:
         if isinstance(data, dict):
             return data
-        self.error(path, f"{what} must be a mapping of keys to values, not {describe(data)}")
+        self.error(path, f"{what} must be a mapping of keys to values, not {describe(data)}", "type")
         return None
 
     def keys(self, data: dict, allowed: tuple, path: tuple, what: str) -> None:
         for key in data:
             if not isinstance(key, str) or key not in allowed:
-                hint = suggest.did_you_mean(str(key), allowed)
-                self.error(path + (key,), f"unknown key '{key}' in {what}{hint}; allowed: {', '.join(allowed)}")
+                self.error(path + (key,), f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}", "unknown-key", suggest.did_you_mean(str(key), allowed))
 
     def ident(self, value: Any, path: tuple, what: str) -> Optional[str]:
         text = as_key(value)
         if text is None:
-            self.error(path, f"{what} must be an id (lowercase letters, digits and '-'), not {describe(value)}")
+            self.error(path, f"{what} must be an id (lowercase letters, digits and '-'), not {describe(value)}", "type")
             return None
         if not ID_RE.match(text):
-            self.error(path, f"{what} '{text}' is not a valid id: use lowercase letters, digits and '-'")
+            self.error(path, f"{what} '{text}' is not a valid id: use lowercase letters, digits and '-'", "value")
             return None
         return text
 
@@ -115,7 +114,7 @@ class Builder:
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return str(value)
-        self.error(path, f"{what} must be text, not {describe(value)}")
+        self.error(path, f"{what} must be text, not {describe(value)}", "type")
         return None
 
     def texts(self, value: Any, path: tuple, what: str) -> tuple:
@@ -124,7 +123,7 @@ class Builder:
         if isinstance(value, str):
             return (value,)
         if not isinstance(value, list):
-            self.error(path, f"{what} must be a list of text, not {describe(value)}")
+            self.error(path, f"{what} must be a list of text, not {describe(value)}", "type")
             return ()
         out = []
         for i, v in enumerate(value):
@@ -140,9 +139,9 @@ class Builder:
             try:
                 return parse_date(value)
             except ValueError:
-                self.error(path, f"{what} '{value}' is not a real day")
+                self.error(path, f"{what} '{value}' is not a real day", "value")
                 return None
-        self.error(path, f"{what} must be a date written YYYY-MM-DD, not {describe(value)}")
+        self.error(path, f"{what} must be a date written YYYY-MM-DD, not {describe(value)}", "type")
         return None
 
     def scalar(self, value: Any, path: tuple, what: str) -> Any:
@@ -151,7 +150,7 @@ class Builder:
             return value
         if isinstance(value, float):
             if math.isnan(value):
-                self.error(path, f"{what} is not a number (.nan cannot be compared)")
+                self.error(path, f"{what} is not a number (.nan cannot be compared)", "value")
                 return None
             return value
         if isinstance(value, str):
@@ -159,12 +158,12 @@ class Builder:
                 try:
                     return parse_date(value)
                 except ValueError:
-                    self.error(path, f"'{value}' is written as a date but is not a real day")
+                    self.error(path, f"'{value}' is written as a date but is not a real day", "value")
                     return None
             return value
         if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
             return value
-        self.error(path, f"{what} must be a string, number, boolean or date, not {describe(value)}")
+        self.error(path, f"{what} must be a string, number, boolean or date, not {describe(value)}", "type")
         return None
 
     def value(self, value: Any, path: tuple, what: str) -> Any:
@@ -221,7 +220,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
     b.keys(root, CASE_KEYS, (), "a case")
     for key in ("case", "as_of", "facts"):
         if key not in root:
-            b.error((), f"a case needs '{key}'")
+            b.error((), f"a case needs '{key}'", "missing-key")
     case_id = b.ident(root["case"], ("case",), "the case id") if "case" in root else None
     title = b.text(root.get("title"), ("title",), "title") if root.get("title") is not None else None
     as_of = b.date(root["as_of"], ("as_of",), "as_of") if "as_of" in root else None
@@ -233,7 +232,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
             ids = [b.ident(r, ("rulesets", i), "a ruleset id") for i, r in enumerate(raw)]
             rulesets = tuple(r for r in ids if r is not None)
         else:
-            b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}")
+            b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}", "type")
     sources = build_sources(b, root.get("sources"))
     facts, index = build_facts(b, root.get("facts"), sources, consume) if "facts" in root else ((), {})
     cited = {f.source for f in facts} | {
@@ -241,7 +240,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
     }
     for key in sources:
         if key not in cited:
-            b.warn(("sources", key), f"source '{key}' is not cited by any fact")
+            b.warn(("sources", key), f"source '{key}' is not cited by any fact", "unused")
     if any(p.severity == "error" for p in b.problems):
         return None, b.problems
     case = Case(
@@ -268,7 +267,7 @@ def build_sources(b: Builder, data: Any) -> dict:
         key = as_key(raw_key)
         path = ("sources", raw_key)
         if key is None:
-            b.error(path, f"a source key must be text, not {describe(raw_key)}")
+            b.error(path, f"a source key must be text, not {describe(raw_key)}", "type")
             continue
         if isinstance(spec, str):
             out[key] = Source(key, spec, None)
@@ -281,7 +280,7 @@ def build_sources(b: Builder, data: Any) -> dict:
         reliability = m.get("reliability")
         if reliability is not None:
             if not (isinstance(reliability, str) and len(reliability) == 1 and reliability.upper() in RELIABILITY):
-                b.error(path + ("reliability",), f"reliability must be a letter A-F (Admiralty code), not {describe(reliability)}")
+                b.error(path + ("reliability",), f"reliability must be a letter A-F (Admiralty code), not {describe(reliability)}", "type")
                 reliability = None
             else:
                 reliability = reliability.upper()
@@ -293,7 +292,7 @@ def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or not 1 <= value <= 6:
-        b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}")
+        b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}", "type")
         return None
     return int(value)
 
@@ -303,12 +302,11 @@ def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[s
         return None
     key = as_key(value)
     if key is None:
-        b.error(path, f"source must be a key of 'sources', not {describe(value)}")
+        b.error(path, f"source must be a key of 'sources', not {describe(value)}", "reference")
         return None
     if key not in sources:
-        hint = suggest.did_you_mean(key, tuple(sources))
         known = f"; known sources: {', '.join(sources)}" if sources else "; the case has no 'sources'"
-        b.error(path, f"unknown source '{key}'{hint}{known}")
+        b.error(path, f"unknown source '{key}'{known}", "reference", suggest.did_you_mean(key, tuple(sources)))
         return None
     return key
 
@@ -317,7 +315,7 @@ def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> 
     """The facts of a case; `consume` frees each raw fact once built (so the raw data
     and the model of a large case are not held at once)."""
     if not isinstance(data, list):
-        b.error(("facts",), f"facts must be a list of facts, not {describe(data)}")
+        b.error(("facts",), f"facts must be a list of facts, not {describe(data)}", "type")
         return [], {}
     facts = []
     seen: dict = {}  # fact id -> Fact: the case's index
@@ -334,7 +332,7 @@ def build_facts(b: Builder, data: Any, sources: dict, consume: bool = False) -> 
             continue
         first = seen.get(fact.id)
         if first is not None:
-            b.error(path + ("id",), f"duplicate fact id '{fact.id}' (first used by fact {first.path[1] + 1})")
+            b.error(path + ("id",), f"duplicate fact id '{fact.id}' (first used by fact {first.path[1] + 1})", "duplicate")
             continue
         seen[fact.id] = fact
         facts.append(fact)
@@ -440,21 +438,21 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     ok = True
     for key in ("id", "type"):
         if m.get(key) is None:
-            b.error(path, f"a fact needs '{key}'")
+            b.error(path, f"a fact needs '{key}'", "missing-key")
             ok = False
     fid = as_key(m.get("id")) if m.get("id") is not None else None
     if fid == "":
-        b.error(path + ("id",), "a fact id may not be empty")
+        b.error(path + ("id",), "a fact id may not be empty", "value")
         ok = False
     elif m.get("id") is not None and fid is None:
-        b.error(path + ("id",), f"a fact id must be text, not {describe(m.get('id'))}")
+        b.error(path + ("id",), f"a fact id must be text, not {describe(m.get('id'))}", "type")
         ok = False
     elif fid is not None and CONTROL_RE.search(fid):
-        b.error(path + ("id",), "a fact id may not hold control characters (tabs, line breaks, escapes)")
+        b.error(path + ("id",), "a fact id may not hold control characters (tabs, line breaks, escapes)", "value")
         ok = False
     ftype = as_key(m.get("type")) if m.get("type") is not None else None
     if m.get("type") is not None and not ftype:
-        b.error(path + ("type",), f"a fact type must be text, not {describe(m.get('type'))}")
+        b.error(path + ("type",), f"a fact type must be text, not {describe(m.get('type'))}", "type")
         ok = False
     date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
     if m.get("date") is not None and date is None:
@@ -473,12 +471,12 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
                 continue
         key = as_key(raw_key)
         if key is None:
-            b.error(path + (raw_key,), f"an attribute name must be text, not {describe(raw_key)}")
+            b.error(path + (raw_key,), f"an attribute name must be text, not {describe(raw_key)}", "type")
             ok = False
             continue
         if key in ("id", "type", "date", "source", "credibility", "text"):
             if isinstance(raw, dict) and "one_of" in raw:
-                b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of")
+                b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of", "value")
                 ok = False
             continue
         apath = path + (raw_key,)
@@ -487,7 +485,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             if alts is None:
                 ok = False
             elif key == "present" and any(not isinstance(a.value, bool) for a in alts):
-                b.error(apath, "present takes true or false")
+                b.error(apath, "present takes true or false", "operator")
                 ok = False
             else:
                 contested[key] = alts
@@ -496,7 +494,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             continue  # a null value counts as missing
         if key == "present":
             if not isinstance(raw, bool):
-                b.error(apath, f"present must be true, false or one_of them, not {describe(raw)}")
+                b.error(apath, f"present must be true, false or one_of them, not {describe(raw)}", "type")
                 ok = False
             elif raw is False:
                 contested[key] = (Alternative(False),)
@@ -513,11 +511,11 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
 
 def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
     if set(raw) != {"one_of"}:
-        b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)")
+        b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
         return None
     alts_raw = raw["one_of"]
     if not isinstance(alts_raw, list) or not alts_raw:
-        b.error(path + ("one_of",), "one_of must be a non-empty list of alternatives")
+        b.error(path + ("one_of",), "one_of must be a non-empty list of alternatives", "type")
         return None
     alts = []
     ok = True
@@ -526,7 +524,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
         if isinstance(alt, dict):
             b.keys(alt, ("value", "source", "credibility"), apath, "an alternative")
             if "value" not in alt:
-                b.error(apath, "an alternative needs 'value'")
+                b.error(apath, "an alternative needs 'value'", "missing-key")
                 ok = False
                 continue
             value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{key}'")
@@ -559,9 +557,9 @@ def build_ruleset(data: Any, file: str) -> tuple[Optional[Ruleset], list[Problem
         return None, b.problems
     b.keys(root, RULESET_KEYS, (), "a ruleset")
     if "ruleset" not in root:
-        b.error((), "a ruleset needs 'ruleset' (its id)")
+        b.error((), "a ruleset needs 'ruleset' (its id)", "missing-key")
     if "indicators" not in root and "scenarios" not in root:
-        b.error((), "a ruleset needs 'indicators' or 'scenarios'")
+        b.error((), "a ruleset needs 'indicators' or 'scenarios'", "missing-key")
     rid = b.ident(root["ruleset"], ("ruleset",), "the ruleset id") if "ruleset" in root else None
     title = b.text(root.get("title"), ("title",), "title")
     items = []
@@ -571,14 +569,14 @@ def build_ruleset(data: Any, file: str) -> tuple[Optional[Ruleset], list[Problem
         if raw is None:
             continue
         if not isinstance(raw, list):
-            b.error((section,), f"{section} must be a list, not {describe(raw)}")
+            b.error((section,), f"{section} must be a list, not {describe(raw)}", "type")
             continue
         for i, spec in enumerate(raw):
             item = build_item(b, spec, (section, i), kind, rid or "", file)
             if item is None:
                 continue
             if item.id in seen:
-                b.error((section, i, "id"), f"duplicate id '{item.id}': also used at {seen[item.id][0]} {seen[item.id][1] + 1}")
+                b.error((section, i, "id"), f"duplicate id '{item.id}': also used at {seen[item.id][0]} {seen[item.id][1] + 1}", "duplicate")
                 continue
             seen[item.id] = (section[:-1], i)
             items.append(item)
@@ -595,7 +593,7 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
     before = len(b.problems)
     for key in ("id", "when"):
         if key not in m:
-            b.error(path, f"an {kind} needs '{key}'" if kind == "indicator" else f"a {kind} needs '{key}'")
+            b.error(path, f"an {kind} needs '{key}'" if kind == "indicator" else f"a {kind} needs '{key}'", "missing-key")
     iid = b.ident(m["id"], path + ("id",), f"the {kind} id") if "id" in m else None
     title = b.text(m.get("title"), path + ("title",), "title")
     when = build_condition(b, m["when"], path + ("when",), frozenset()) if "when" in m else None
@@ -607,12 +605,12 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
             key = as_key(raw_key)
             dpath = path + ("derive", raw_key)
             if key is None:
-                b.error(dpath, f"a derived attribute name must be text, not {describe(raw_key)}")
+                b.error(dpath, f"a derived attribute name must be text, not {describe(raw_key)}", "type")
                 continue
             ref = parse_ref(raw)
             if ref is not None:
                 if ref.name not in visible:
-                    b.error(dpath, f"${ref.name} is not bound at the top of 'when'" + bound_hint(ref.name, visible))
+                    b.error(dpath, f"${ref.name} is not bound at the top of 'when'", "reference", bound_hint(ref.name, visible))
                     continue
                 derive.append((key, ref))
             elif raw is not None:
@@ -641,8 +639,8 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
 
 def bound_hint(name: str, visible) -> str:
     if not visible:
-        return " (bind a fact with 'as:' first)"
-    return suggest.did_you_mean(name, tuple(sorted(visible))) or f" (bound names: {', '.join(sorted(visible))})"
+        return "bind a fact with 'as:' first"
+    return suggest.did_you_mean(name, tuple(sorted(visible))) or f"bound names: {', '.join(sorted(visible))}"
 
 
 def parse_ref(raw: Any) -> Optional[Ref]:
@@ -660,15 +658,11 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
         return None
     heads = [h for h in HEADS if h in m]
     if not heads:
-        hint = ""
-        for key in m:
-            hint = suggest.did_you_mean(str(key), HEADS)
-            if hint:
-                break
-        b.error(path, f"a condition needs one of: {', '.join(HEADS)}{hint}")
+        hint = next((h for h in (suggest.did_you_mean(str(key), HEADS) for key in m) if h), "")
+        b.error(path, f"a condition needs one of: {', '.join(HEADS)}", "missing-key", hint)
         return None
     if len(heads) > 1 and not (set(heads) == {"count"}):
-        b.error(path, f"a condition takes one of {', '.join(HEADS)}, not several ({', '.join(heads)}); combine them with all: or any:")
+        b.error(path, f"a condition takes one of {', '.join(HEADS)}, not several ({', '.join(heads)}); combine them with all: or any:", "value")
         return None
     head = heads[0]
     if head == "match":
@@ -685,7 +679,7 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
         b.keys(m, (head,), path, f"an {head}")
         conds = m[head]
         if not isinstance(conds, list) or not conds:
-            b.error(path + (head,), f"{head} must be a non-empty list of conditions")
+            b.error(path + (head,), f"{head} must be a non-empty list of conditions", "type")
             return None
         if head == "all":
             # names bound by the conditions of an all are visible to all of them
@@ -700,7 +694,7 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
             for i, c in enumerate(built):
                 for name in binds_of(c):
                     if name in seen:
-                        b.error(path + (head, i), f"${name} is bound twice; give each 'as:' its own name")
+                        b.error(path + (head, i), f"${name} is bound twice; give each 'as:' its own name", "duplicate")
                         return None
                     seen[name] = i
             return All(tuple(built), path)
@@ -712,19 +706,19 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
     # count
     b.keys(m, COUNT_KEYS, path, "a count")
     if "at_least" not in m and "at_most" not in m:
-        b.error(path, "a count needs at_least or at_most beside it")
+        b.error(path, "a count needs at_least or at_most beside it", "missing-key")
         return None
     bounds = {}
     for key in ("at_least", "at_most"):
         if key in m:
             v = m[key]
             if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                b.error(path + (key,), f"{key} must be a whole number 0 or more, not {describe(v)}")
+                b.error(path + (key,), f"{key} must be a whole number 0 or more, not {describe(v)}", "type")
                 return None
             bounds[key] = v
     inner_raw = m["count"]
     if not (isinstance(inner_raw, dict) and "match" in inner_raw):
-        b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}")
+        b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}", "operator")
         return None
     inner = build_match(b, inner_raw, path + ("count",), outer)
     if inner is None:
@@ -750,7 +744,7 @@ def build_binds(b: Builder, m: dict, path: tuple, outer) -> Optional[str]:
         return None
     name = m["as"]
     if not isinstance(name, str) or not NAME_RE.match(name):
-        b.error(path + ("as",), f"'as' takes a name (letters, digits, '_' and '-'), not {describe(name)}")
+        b.error(path + ("as",), f"'as' takes a name (letters, digits, '_' and '-'), not {describe(name)}", "operator")
         return None
     return name
 
@@ -759,7 +753,7 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
     b.keys(m, MATCH_KEYS, path, "a match")
     ftype = as_key(m.get("match"))
     if not ftype:
-        b.error(path + ("match",), f"match takes a fact type, not {describe(m.get('match'))}")
+        b.error(path + ("match",), f"match takes a fact type, not {describe(m.get('match'))}", "operator")
         return None
     binds = build_binds(b, m, path, outer)
     tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
@@ -768,7 +762,7 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
         raw = m["within"]
         w = WITHIN_RE.match(raw.strip()) if isinstance(raw, str) else None
         if w is None:
-            b.error(path + ("within",), f"within takes a span like 30d, 12w, 6m or 1y, not {describe(raw)}")
+            b.error(path + ("within",), f"within takes a span like 30d, 12w, 6m or 1y, not {describe(raw)}", "operator")
             return None
         within = (int(w.group(1)), w.group(2))
     start = b.date(m["from"], path + ("from",), "from") if "from" in m else None
@@ -791,15 +785,15 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
         key = as_key(raw_key)
         kpath = path + (raw_key,)
         if key is None:
-            b.error(kpath, f"a key in where must be text, not {describe(raw_key)}")
+            b.error(kpath, f"a key in where must be text, not {describe(raw_key)}", "type")
             ok = False
             continue
         if key in ("type", "present"):
             # not an error: SPEC 3.1 makes a test of a key a fact lacks simply fail
-            b.warn(kpath, f"'{key}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""))
+            b.warn(kpath, f"'{key}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""), "unused")
         if isinstance(spec, dict):
             if not spec:
-                b.error(kpath, f"no operator given for '{key}'")
+                b.error(kpath, f"no operator given for '{key}'", "operator")
                 ok = False
             for op, operand in spec.items():
                 t = build_test(b, key, op, operand, kpath + (op,), outer)
@@ -808,10 +802,10 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
                 else:
                     tests.append(t)
         elif isinstance(spec, list):
-            b.error(kpath, f"a bare list is not a value for '{key}': say in: [...] (one of these) or contains: X")
+            b.error(kpath, f"a bare list is not a value for '{key}': say in: [...] (one of these) or contains: X", "operator")
             ok = False
         elif spec is None:
-            b.error(kpath, f"no value for '{key}': to test that it is missing, say exists: false")
+            b.error(kpath, f"no value for '{key}': to test that it is missing, say exists: false", "operator")
             ok = False
         else:
             t = build_test(b, key, "eq", spec, kpath, outer)
@@ -824,31 +818,31 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
 
 def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: frozenset) -> Optional[Test]:
     if op not in OPERATORS:
-        b.error(path, f"unknown operator '{op}'{suggest.did_you_mean(str(op), OPERATORS)}; operators: {', '.join(OPERATORS)}")
+        b.error(path, f"unknown operator '{op}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
         return None
     ref = parse_ref(operand)
     if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand):
-        b.error(path, f"'{operand}' names a bound fact but no key: write ${operand[1:]}.KEY")
+        b.error(path, f"'{operand}' names a bound fact but no key: write ${operand[1:]}.KEY", "reference")
         return None
     if ref is not None:
         if op in ("matches", "exists"):
-            b.error(path, f"{op} takes a literal, not a reference to a bound fact")
+            b.error(path, f"{op} takes a literal, not a reference to a bound fact", "operator")
             return None
         if ref.name not in outer:
-            b.error(path, f"${ref.name} is used but never bound" + bound_hint(ref.name, outer))
+            b.error(path, f"${ref.name} is used but never bound", "reference", bound_hint(ref.name, outer))
             return None
         return Test(key, op, ref)
     if op == "exists":
         if not isinstance(operand, bool):
-            b.error(path, f"exists takes true or false, not {describe(operand)}")
+            b.error(path, f"exists takes true or false, not {describe(operand)}", "operator")
             return None
         return Test(key, op, operand)
     if op == "matches":
         if not isinstance(operand, str):
-            b.error(path, f"matches takes a regular expression as text, not {describe(operand)}")
+            b.error(path, f"matches takes a regular expression as text, not {describe(operand)}", "operator")
             return None
         if len(operand) > MAX_PATTERN:
-            b.error(path, f"the pattern is {len(operand)} characters long; at most {MAX_PATTERN} are allowed")
+            b.error(path, f"the pattern is {len(operand)} characters long; at most {MAX_PATTERN} are allowed", "value")
             return None
         try:
             re2, options = _re2()
@@ -857,19 +851,19 @@ def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: 
             reason = exc.args[0] if exc.args else exc
             if isinstance(reason, bytes):
                 reason = reason.decode("utf-8", "replace")
-            b.error(path, f"invalid regular expression: {reason}")
+            b.error(path, f"invalid regular expression: {reason}", "value")
             return None
         return Test(key, op, Regex(operand, compiled))
     if op in ("in", "not_in"):
         if not isinstance(operand, list):
-            b.error(path, f"{op} takes a list of values, not {describe(operand)}")
+            b.error(path, f"{op} takes a list of values, not {describe(operand)}", "operator")
             return None
         values = [b.scalar(v, path + (i,), f"each value of {op}") for i, v in enumerate(operand)]
         if any(v is None for v in values):
             return None
         return Test(key, op, tuple(values))
     if isinstance(operand, (list, dict)) or operand is None:
-        b.error(path, f"{op} takes a single value, not {describe(operand)}")
+        b.error(path, f"{op} takes a single value, not {describe(operand)}", "operator")
         return None
     value = b.scalar(operand, path, f"the value of {op}")
     if value is None:

@@ -45,7 +45,7 @@ def check_world_count(cs: list[Choice], limit: int, file: str) -> None:
     if n > limit:
         worst = sorted(cs, key=lambda c: (-len(c.alternatives), c.fact, c.key))[:5]
         names = ", ".join(f"{c.fact}.{c.key} ({len(c.alternatives)})" for c in worst)
-        raise InputError([Problem(file, f"the case has {n} worlds, more than --max-worlds {limit}; contested keys that multiply them: {names}")])
+        raise InputError([Problem(file, f"the case has {n} worlds, more than --max-worlds {limit}; contested keys that multiply them: {names}", code="limit")])
 
 
 def enumerate_worlds(cs: list[Choice]) -> Iterator[tuple]:

@@ -38,7 +38,7 @@ def finish(text: str, model, problems: list[Problem], file: str):
     when it found an error."""
     errors = [p for p in problems if p.severity == "error"]
     if errors or model is None:
-        raise InputError(locate(text, errors) or [Problem(file, "could not be read")])
+        raise InputError(locate(text, errors) or [Problem(file, "could not be read", code="syntax")])
     return model, locate(text, problems)
 
 
@@ -52,7 +52,7 @@ def load_case_text(text: str, path: str) -> tuple[Case, list[Problem]]:
     with gc_paused():
         data = parse_text(text, path)
         if data is None:
-            raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1)])
+            raise InputError([Problem(path, "is empty: a case needs case, as_of and facts", 1, 1, code="syntax")])
         built = build_case(data, path, consume=True)
         del data
         if len(text) > 2**22:
@@ -69,7 +69,7 @@ def load_ruleset_text(text: str, path: str) -> tuple[Ruleset, list[Problem]]:
     """A ruleset and its warnings from the text of the file `path`."""
     data = parse_text(text, path)
     if data is None:
-        raise InputError([Problem(path, "is empty: a ruleset needs ruleset and indicators or scenarios", 1, 1)])
+        raise InputError([Problem(path, "is empty: a ruleset needs ruleset and indicators or scenarios", 1, 1, code="syntax")])
     return finish(text, *build_ruleset(data, path), path)
 
 
@@ -82,7 +82,7 @@ def load_document(path: str) -> tuple[Any, list[Problem]]:
         return finish(text, *build_case(data, path), path)
     if isinstance(data, dict) and "ruleset" in data:
         return finish(text, *build_ruleset(data, path), path)
-    raise InputError([Problem(path, "neither a case (no 'case:') nor a ruleset (no 'ruleset:')", 1, 1)])
+    raise InputError([Problem(path, "neither a case (no 'case:') nor a ruleset (no 'ruleset:')", 1, 1, code="syntax")])
 
 
 def case_from_data(data, file: str = "<case>") -> Case:
@@ -131,7 +131,7 @@ def find_ruleset(name: str, near: Optional[str] = None) -> str:
                 return candidate
     if os.path.exists(name):  # no ruleset has this id, but a file (or folder) here has this name
         return name
-    raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets")])
+    raise InputError([Problem(name, "no ruleset file of that name in ./rulesets/ or among the bundled rulesets", code="reference")])
 
 
 def bundled_case() -> str:
@@ -140,7 +140,7 @@ def bundled_case() -> str:
 
 
 def no_rulesets(case_file: str) -> InputError:
-    return InputError([Problem(case_file, "no rulesets to run: name them with -r or in the case's 'rulesets:'")])
+    return InputError([Problem(case_file, "no rulesets to run: name them with -r or in the case's 'rulesets:'", code="reference")])
 
 
 def find_rulesets(case_file: str, wanted: Sequence[str], named_by_case: bool) -> list[tuple[Optional[str], list]]:
@@ -154,7 +154,7 @@ def find_rulesets(case_file: str, wanted: Sequence[str], named_by_case: bool) ->
         except InputError as exc:
             problems = exc.problems
             if named_by_case:  # say where the case names it
-                problems = [Problem(case_file, f"ruleset '{name}' is not in ./rulesets/, beside the case or bundled", path=("rulesets", i))]
+                problems = [Problem(case_file, f"ruleset '{name}' is not in ./rulesets/, beside the case or bundled", path=("rulesets", i), code="reference")]
             out.append((None, problems))
             continue
         real = os.path.realpath(path)

@@ -3,6 +3,7 @@ carry marks, and each problem's path is followed down to its node."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 
@@ -111,9 +112,9 @@ def _at(problem: Problem, root) -> Problem:
         if key_node is not None and any(w in problem.message for w in ("unknown key", "duplicate", "unknown operator", "attribute name")):
             node = key_node
     if node is None:
-        return Problem(problem.file, problem.message, 1, 1, problem.severity, problem.path)
+        return dataclasses.replace(problem, line=1, column=1)
     mark = node.start_mark
-    return Problem(problem.file, problem.message, mark.line + 1, mark.column + 1, problem.severity, problem.path)
+    return dataclasses.replace(problem, line=mark.line + 1, column=mark.column + 1)
 
 
 def _same_key(node, step) -> bool:

@@ -71,18 +71,18 @@ def find_test_files(paths: list) -> list:
             if os.path.isdir(folder):
                 out.extend(found_in(folder))
         if not out:
-            raise InputError([Problem(".", "no test files (*.tests.yaml) under ./rulesets/ or ./tests/; give a file or folder")])
+            raise InputError([Problem(".", "no test files (*.tests.yaml) under ./rulesets/ or ./tests/; give a file or folder", code="file")])
         return out
     for path in paths:
         if os.path.isdir(path):
             found = found_in(path)
             if not found:
-                problems.append(Problem(path, "no test files (*.tests.yaml) in this folder"))
+                problems.append(Problem(path, "no test files (*.tests.yaml) in this folder", code="file"))
             out.extend(found)
         elif os.path.isfile(path):
             out.append(path)
         else:
-            problems.append(Problem(path, "no such file or folder"))
+            problems.append(Problem(path, "no such file or folder", code="file"))
     if problems:
         raise InputError(problems)
     return list(dict.fromkeys(out))
@@ -109,7 +109,7 @@ def load_tests(path: str, cache: Optional[dict] = None) -> list:
     text = read_text(path)
     data = parse_text(text, path)
     if data is None:
-        raise InputError([Problem(path, "is empty: a test file needs 'tests'", 1, 1)])
+        raise InputError([Problem(path, "is empty: a test file needs 'tests'", 1, 1, code="syntax")])
     reader = TestFileReader(path, cache)
     tests = reader.read(data)
     problems = [p for p in reader.b.problems if p.severity == "error"]
@@ -141,10 +141,10 @@ class TestFileReader:
             b.date(root["as_of"], ("as_of",), "as_of")
         raw = root.get("tests")
         if "tests" not in root:
-            b.error((), "a test file needs 'tests': a list of tests")
+            b.error((), "a test file needs 'tests': a list of tests", "missing-key")
             return []
         if not isinstance(raw, list) or not raw:
-            b.error(("tests",), f"tests must be a non-empty list of tests, not {describe(raw)}")
+            b.error(("tests",), f"tests must be a non-empty list of tests, not {describe(raw)}", "type")
             return []
         tests = []
         names: dict = {}
@@ -176,7 +176,7 @@ class TestFileReader:
         else:
             rulesets = None
             if case is not None or "facts" in m:
-                b.error(path, "no rulesets to test: name them with 'rulesets:' at the top of the file or in the test")
+                b.error(path, "no rulesets to test: name them with 'rulesets:' at the top of the file or in the test", "reference")
         if rulesets is not None:
             self.known_items(expected, rulesets, path)
         if len(b.problems) > before or case is None or rulesets is None or name is None:
@@ -186,16 +186,16 @@ class TestFileReader:
     def name(self, m: dict, path: tuple, names: dict) -> Optional[str]:
         b = self.b
         if m.get("name") is None:
-            b.error(path, "a test needs 'name'")
+            b.error(path, "a test needs 'name'", "missing-key")
             return None
         name = b.text(m["name"], path + ("name",), "a test name")
         if name is None:
             return None
         if not name.strip():
-            b.error(path + ("name",), "a test name must not be empty")
+            b.error(path + ("name",), "a test name must not be empty", "value")
             return None
         if name in names:
-            b.error(path + ("name",), f"duplicate test name '{name}': also test {names[name] + 1} of this file")
+            b.error(path + ("name",), f"duplicate test name '{name}': also test {names[name] + 1} of this file", "duplicate")
             return None
         names[name] = path[-1]
         return name
@@ -204,12 +204,12 @@ class TestFileReader:
         """(Expected, its path) for each id of `expect`."""
         b = self.b
         if "expect" not in m:
-            b.error(path, "a test needs 'expect': indicator and scenario ids, each with the status it must have")
+            b.error(path, "a test needs 'expect': indicator and scenario ids, each with the status it must have", "missing-key")
             return []
         epath = path + ("expect",)
         raw = m["expect"]
         if not isinstance(raw, dict) or not raw:
-            b.error(epath, f"expect maps indicator and scenario ids to a status ({', '.join(STATUSES)}), not {describe(raw)}")
+            b.error(epath, f"expect maps indicator and scenario ids to a status ({', '.join(STATUSES)}), not {describe(raw)}", "type")
             return []
         out = []
         for raw_id, raw_status in raw.items():
@@ -218,7 +218,7 @@ class TestFileReader:
             status = raw_status.replace("-", "_") if isinstance(raw_status, str) else None
             if status not in STATUSES:
                 shown = raw_status if isinstance(raw_status, str) else describe(raw_status)
-                b.error(ipath, f"'{shown}' is not a status{did_you_mean(str(shown), STATUSES)}; expect one of {', '.join(STATUSES)}")
+                b.error(ipath, f"'{shown}' is not a status; expect one of {', '.join(STATUSES)}", "value", did_you_mean(str(shown), STATUSES))
                 continue
             if iid is not None:
                 out.append((Expected(iid, status), ipath))
@@ -227,22 +227,22 @@ class TestFileReader:
     def case(self, m: dict, path: tuple, root: dict) -> Optional[Case]:
         b = self.b
         if "case" in m and "facts" in m:
-            b.error(path + ("case",), "a test gives inline 'facts' or a 'case' file, not both")
+            b.error(path + ("case",), "a test gives inline 'facts' or a 'case' file, not both", "missing-key")
             return None
         if "facts" in m:
             return self.inline_case(m, path, root)
         if "case" not in m:
-            b.error(path, "a test needs 'facts' (inline, as in a case file) or 'case' (the path of a case file)")
+            b.error(path, "a test needs 'facts' (inline, as in a case file) or 'case' (the path of a case file)", "missing-key")
             return None
         if "sources" in m:
-            b.error(path + ("sources",), "sources go with inline facts: a case file has its own")
+            b.error(path + ("sources",), "sources go with inline facts: a case file has its own", "missing-key")
         raw = m["case"]
         if not isinstance(raw, str) or not raw:
-            b.error(path + ("case",), f"case takes the path of a case file, relative to this file, not {describe(raw)}")
+            b.error(path + ("case",), f"case takes the path of a case file, relative to this file, not {describe(raw)}", "operator")
             return None
         case_path = raw if os.path.isabs(raw) else os.path.join(os.path.dirname(self.file), raw)
         if not os.path.isfile(case_path):
-            b.error(path + ("case",), f"no case file '{raw}' (a path relative to this test file's folder)")
+            b.error(path + ("case",), f"no case file '{raw}' (a path relative to this test file's folder)", "file")
             return None
         try:
             return load_case(case_path)[0]
@@ -258,7 +258,7 @@ class TestFileReader:
         elif root.get("as_of") is not None:
             as_of, as_of_path = root["as_of"], ("as_of",)
         else:
-            self.b.error(path, "a test with inline facts needs as_of, in the test or at the top of the file")
+            self.b.error(path, "a test with inline facts needs as_of, in the test or at the top of the file", "missing-key")
             return None
         if "sources" in m:
             sources, sources_path = m["sources"], path + ("sources",)
@@ -280,7 +280,7 @@ class TestFileReader:
                 where = as_of_path
             else:
                 where = path
-            self.b.error(where, p.message)
+            self.b.error(where, p.message, p.code, p.suggestion)
         return case
 
     def ruleset_names(self, raw, path: tuple) -> Optional[list]:
@@ -288,12 +288,12 @@ class TestFileReader:
             return None
         raw = [raw] if isinstance(raw, str) else raw
         if not isinstance(raw, list) or not raw:
-            self.b.error(path, f"rulesets must be a list of ruleset ids or paths, not {describe(raw)}")
+            self.b.error(path, f"rulesets must be a list of ruleset ids or paths, not {describe(raw)}", "type")
             return None
         names = []
         for i, name in enumerate(raw):
             if not isinstance(name, str) or not name:
-                self.b.error(path + (i,), f"a ruleset is named by its id or its path, not {describe(name)}")
+                self.b.error(path + (i,), f"a ruleset is named by its id or its path, not {describe(name)}", "operator")
                 return None
             names.append(name)
         return names
@@ -305,7 +305,7 @@ class TestFileReader:
         for i, name in enumerate(names):
             found = ruleset_file(name, self.file)
             if found is None:
-                self.b.error(path + (i,), f"no ruleset '{name}' beside this file, in ./rulesets/ or among the bundled rulesets")
+                self.b.error(path + (i,), f"no ruleset '{name}' beside this file, in ./rulesets/ or among the bundled rulesets", "reference")
                 ok = False
                 continue
             ruleset = self.load(found)
@@ -333,7 +333,7 @@ class TestFileReader:
         try:
             paths = [find_ruleset(name, case.file) for name in case.rulesets]
         except InputError as exc:
-            self.elsewhere.extend(Problem(case.file, f"ruleset '{p.file}': {p.message}", path=("rulesets",)) for p in exc.problems)
+            self.elsewhere.extend(Problem(case.file, f"ruleset '{p.file}': {p.message}", path=("rulesets",), code=p.code) for p in exc.problems)
             return None
         loaded = [self.load(p) for p in paths]
         return None if any(r is None for r in loaded) else list({r.file: r for r in loaded}.values())
@@ -343,7 +343,7 @@ class TestFileReader:
         for e, epath in expected:
             if e.item not in ids:
                 where = ", ".join(rs.id for rs in rulesets)
-                self.b.error(epath, f"no indicator or scenario '{e.item}' in {where}{did_you_mean(e.item, ids)}")
+                self.b.error(epath, f"no indicator or scenario '{e.item}' in {where}", "reference", did_you_mean(e.item, ids))
 
 
 def ruleset_file(name: str, near: str) -> Optional[str]:
@@ -371,9 +371,9 @@ def place(text: str, specs: list, tests: list) -> list:
     file = tests[0].file
     probes = []
     for i, (spec, test) in enumerate(zip(specs, tests)):
-        probes.append(Problem(file, "test", path=("tests", i, "name")))
+        probes.append(Problem(file, "test", path=("tests", i, "name"), code="syntax"))
         keys = {str(k): k for k in spec["expect"]}
-        probes.extend(Problem(file, "expect", path=("tests", i, "expect", keys.get(e.item, e.item))) for e in test.expected)
+        probes.extend(Problem(file, "expect", path=("tests", i, "expect", keys.get(e.item, e.item)), code="syntax") for e in test.expected)
     located = iter(locate(text, probes))
     for test in tests:
         here = next(located)

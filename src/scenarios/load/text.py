@@ -45,17 +45,17 @@ def parse_text(text: str, file: str) -> Any:
             with whole_numbers_of_any_length():
                 data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
-            raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno)]) from None
+            raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code="syntax")]) from None
         except _DuplicateKey as exc:
             line, column = find_duplicate_key(text, exc.key)
-            raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column)]) from None
+            raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column, code="duplicate-key")]) from None
         except RecursionError:
-            raise InputError([Problem(file, "invalid JSON: it nests too deeply (lists or objects inside each other)", 1, 1)]) from None
+            raise InputError([Problem(file, "invalid JSON: it nests too deeply (lists or objects inside each other)", 1, 1, code="syntax")]) from None
         except ValueError as exc:
-            raise InputError([Problem(file, f"invalid JSON: {exc}", 1, 1)]) from None
+            raise InputError([Problem(file, f"invalid JSON: {exc}", 1, 1, code="syntax")]) from None
         bad = _lone_surrogate(data, ())
         if bad is not None:
-            raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad)]))
+            raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad, code="encoding")]))
         return data
     try:
         with whole_numbers_of_any_length():
@@ -65,14 +65,14 @@ def parse_text(text: str, file: str) -> Any:
             refuse_tags(text, file)  # says where the tag stands
         raise InputError([syntax_problem(text, file, str(exc))]) from None
     except (ValueError, OverflowError, RecursionError) as exc:
-        raise InputError([Problem(file, f"invalid YAML: {exc}")]) from None
+        raise InputError([Problem(file, f"invalid YAML: {exc}", code="syntax")]) from None
     if _has_tag(text):
         refuse_tags(text, file)
     if isinstance(data, list):
         separators = [m.start() for m in _DOCUMENT.finditer(text)]
         documents = len(separators) + (0 if text.lstrip().startswith("---") else 1)
         if documents > 1:
-            raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1)])
+            raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1, code="syntax")])
     return data
 
 
@@ -107,7 +107,7 @@ def refuse_tags(text: str, file: str) -> None:
                 continue
             shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
             mark = event.start_mark
-            problems.append(Problem(file, f"the tag '{shown}' is not allowed: cases and rulesets are plain YAML data", mark.line + 1, mark.column + 1))
+            problems.append(Problem(file, f"the tag '{shown}' is not allowed: cases and rulesets are plain YAML data", mark.line + 1, mark.column + 1, code="tag"))
     except yaml.YAMLError:
         return
     if problems:
@@ -158,27 +158,27 @@ def syntax_problem(text: str, file: str, message: str) -> Problem:
         what = lines[0]
     what = re.sub(r"^YAML parse error at line \d+, column \d+:?\s*", "", what) or "invalid YAML"
     if "alias" in message and "limit" in message:
-        return Problem(file, "too many aliases expanded (an alias bomb?): refused", 1, 1)
+        return Problem(file, "too many aliases expanded (an alias bomb?): refused", 1, 1, code="alias")
     if "recursion limit" in what:
         what = "it nests too deeply (lists or mappings inside each other)"
     if found:
-        return Problem(file, f"invalid YAML: {what}", int(found.group(1)), int(found.group(2)))
+        return Problem(file, f"invalid YAML: {what}", int(found.group(1)), int(found.group(2)), code="syntax")
     try:
         yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:
-            return Problem(file, f"invalid YAML: {what}", mark.line + 1, mark.column + 1)
+            return Problem(file, f"invalid YAML: {what}", mark.line + 1, mark.column + 1, code="syntax")
     except yaml.YAMLError:
         pass
     key = re.search(r"duplicate mapping key: '(.*)'", message)
     if key:
         line, column = find_duplicate_key(text, key.group(1))
-        return Problem(file, f"duplicate key '{key.group(1)}'", line, column)
+        return Problem(file, f"duplicate key '{key.group(1)}'", line, column, code="duplicate-key")
     key = re.search(r"duplicate mapping key: (.+)", what)
     if key:  # not a string (10 and 010 are both ten in YAML 1.2)
         shown = key.group(1).strip()
         shown = {"True": "true", "False": "false", "None": "null"}.get(shown, shown)  # the parser speaks Python
         line, column = find_duplicate_key(text, shown, plain=True)
-        return Problem(file, f"duplicate key {shown} (keys that YAML 1.2 reads as the same value)", line, column)
-    return Problem(file, f"invalid YAML: {what}")
+        return Problem(file, f"duplicate key {shown} (keys that YAML 1.2 reads as the same value)", line, column, code="duplicate-key")
+    return Problem(file, f"invalid YAML: {what}", code="syntax")

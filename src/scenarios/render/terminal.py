@@ -7,10 +7,10 @@ made visible so that no input can move the cursor or recolour the terminal.
 
 from __future__ import annotations
 
+import io
 import os
-import re
 import sys
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 from rich import box
 from rich.console import Console, Group, RenderableType
@@ -20,8 +20,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+from .plain import clean
 
 LISTED_CRITICAL = 10  # a count on its threshold can make thousands of facts critical
 
@@ -54,13 +53,44 @@ class ReportConsole(Console):
 
 
 def stdout_console(width: Optional[int]) -> Console:
+    """The console of a report on standard output: colour when it is a terminal."""
     return ReportConsole(width=width, highlight=False)
 
 
-def clean(value: object) -> str:
-    """User text made safe to print: control characters shown as escapes."""
-    text = "" if value is None else str(value)
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+def plain_console(width: Optional[int], file: io.StringIO) -> Console:
+    """A console writing plain text (no colour, no terminal codes) into `file`, for a
+    report written with -o: 100 columns unless told."""
+    return Console(file=file, width=width or 100, color_system=None, force_terminal=False, highlight=False, soft_wrap=False)
+
+
+def report_text(draw: Callable[[Console], None], width: Optional[int]) -> str:
+    """What `draw` prints, as the plain text of a file."""
+    buffer = io.StringIO()
+    draw(plain_console(width, buffer))
+    return buffer.getvalue()
+
+
+class progress:
+    """A progress bar on standard error while several cases run, when it is a terminal;
+    entered, it gives the function that advances it by n cases."""
+
+    def __init__(self, total: int):
+        self.total = total
+        self.bar = None
+
+    def __enter__(self) -> Callable[[int], None]:
+        if self.total > 1 and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            task = self.bar.add_task("cases", total=self.total)
+            return lambda n: self.bar.advance(task, n)
+        return lambda n: None
+
+    def __exit__(self, *exc) -> None:
+        if self.bar is not None:
+            self.bar.stop()
 
 
 def user(value: object, style: str = "") -> Text:

@@ -39,7 +39,7 @@ def evaluate(
     if explain_id is not None and explain_id not in program.items:
         from ..suggest import did_you_mean
 
-        raise InputError([Problem(explain_id, f"no indicator or scenario of that id in the rulesets{did_you_mean(explain_id, list(program.items))}")])
+        raise InputError([Problem(explain_id, "no indicator or scenario of that id in the rulesets", code="usage", suggestion=did_you_mean(explain_id, list(program.items)))])
     facts, later = in_run(case, as_of, drop)
     cs = choices(facts)
     check_world_count(cs, max_worlds, case.file)

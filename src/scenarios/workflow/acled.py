@@ -127,7 +127,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
-        raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1)])
+        raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1, code="syntax")])
     # strict: a stray or unclosed quote is an error, not rows silently merged into one
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     problems: list[Problem] = []
@@ -136,9 +136,9 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         while not header:  # blank lines before the header
             header = next(reader)
     except StopIteration:
-        raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1)]) from None
+        raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1, code="syntax")]) from None
     except csv.Error as exc:
-        raise InputError([Problem(file, csv_trouble(exc), 1, 1)]) from None
+        raise InputError([Problem(file, csv_trouble(exc), 1, 1, code="syntax")]) from None
     header_line = reader.line_num
     columns = read_header(header, file, header_line)
     events: list[Event] = []
@@ -151,7 +151,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(Problem(file, csv_trouble(exc), start, 1))
+            problems.append(Problem(file, csv_trouble(exc), start, 1, code="syntax"))
             break
         line = reader.line_num
         if not row or all(not cell.strip() for cell in row):
@@ -161,7 +161,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         if event is None:
             continue
         if event.id in first_line:
-            problems.append(Problem(file, f"duplicate event_id_cnty {shown(event.id)}: also the event on line {first_line[event.id]}", start, columns["event_id_cnty"] + 1))
+            problems.append(Problem(file, f"duplicate event_id_cnty {shown(event.id)}: also the event on line {first_line[event.id]}", start, columns["event_id_cnty"] + 1, code="duplicate"))
             continue
         first_line[event.id] = start
         events.append(event)
@@ -169,7 +169,7 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
     if errors:
         raise InputError(errors)
     if not events:
-        raise InputError([Problem(file, "has a header row but no events", header_line, 1)])
+        raise InputError([Problem(file, "has a header row but no events", header_line, 1, code="value")])
     return events, [p for p in problems if p.severity != "error"]
 
 
@@ -192,13 +192,13 @@ def read_header(header: list[str], file: str, line: int) -> dict[str, int]:
         if not name:
             continue
         if name in columns:
-            problems.append(Problem(file, f"the column {shown(name)} appears twice in the header (columns {columns[name] + 1} and {i + 1})", line, i + 1))
+            problems.append(Problem(file, f"the column {shown(name)} appears twice in the header (columns {columns[name] + 1} and {i + 1})", line, i + 1, code="duplicate"))
             continue
         columns[name] = i
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
         plural = "s" if len(missing) > 1 else ""
-        raise InputError([Problem(file, f"not an ACLED export: the header row has no {', '.join(missing)} column{plural} (an ACLED export has at least event_id_cnty, event_date and event_type)", line, 1)])
+        raise InputError([Problem(file, f"not an ACLED export: the header row has no {', '.join(missing)} column{plural} (an ACLED export has at least event_id_cnty, event_date and event_type)", line, 1, code="missing-key")])
     if problems:
         raise InputError(problems)
     return columns
@@ -213,7 +213,7 @@ def read_row(row: list[str], columns: dict[str, int], width: int, file: str, lin
 
     if len(row) != width:
         column = width + 1 if len(row) > width else 1
-        return None, [Problem(file, f"the row has {len(row)} fields but the header has {width}", line, column)]
+        return None, [Problem(file, f"the row has {len(row)} fields but the header has {width}", line, column, code="syntax")]
 
     def cell(column: str) -> str:
         i = columns.get(column)
@@ -235,7 +235,7 @@ def read_row(row: list[str], columns: dict[str, int], width: int, file: str, lin
     if not fact_type:
         problem("event_type", "no event_type")
     elif normal(event_type) not in FACT_TYPES:
-        problems.append(Problem(file, f"unknown ACLED event type {shown(event_type)}: imported as fact type '{fact_type}'", line, columns["event_type"] + 1, "warning"))
+        problems.append(Problem(file, f"unknown ACLED event type {shown(event_type)}: imported as fact type '{fact_type}'", line, columns["event_type"] + 1, "warning", code="value"))
 
     attributes: list[tuple[str, Any]] = []
 
@@ -429,13 +429,13 @@ def to_case_yaml(
     """
     problems = []
     if not events:
-        problems.append(Problem("<acled>", "no events to write"))
+        problems.append(Problem("<acled>", "no events to write", code="value"))
     if not ID_RE.match(case_id or ""):
-        problems.append(Problem("--case-id", f"{shown(case_id or '')} is not a valid case id: use lowercase letters, digits and '-'"))
+        problems.append(Problem("--case-id", f"{shown(case_id or '')} is not a valid case id: use lowercase letters, digits and '-'", code="value"))
     if not (isinstance(reliability, str) and len(reliability) == 1 and reliability.upper() in RELIABILITY):
-        problems.append(Problem("--reliability", f"{shown(str(reliability))} is not an Admiralty reliability A-F"))
+        problems.append(Problem("--reliability", f"{shown(str(reliability))} is not an Admiralty reliability A-F", code="value"))
     if credibility is not None and (isinstance(credibility, bool) or credibility not in range(1, 7)):
-        problems.append(Problem("--credibility", f"{shown(str(credibility))} is not an Admiralty credibility 1-6"))
+        problems.append(Problem("--credibility", f"{shown(str(credibility))} is not an Admiralty credibility 1-6", code="value"))
     if problems:
         raise InputError(problems)
     keys = source_keys(e.source for e in events if e.source)

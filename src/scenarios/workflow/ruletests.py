@@ -108,7 +108,7 @@ def run_test(test: RuleTest, max_worlds: int = DEFAULT_MAX_WORLDS) -> RuleTestRe
 def at_test(p: Problem, test: RuleTest) -> Problem:
     if p.line or p.file not in (test.file, test.case.file):
         return p
-    return Problem(test.file, f"test '{test.name}': {p.message}", test.line, test.column, p.severity)
+    return Problem(test.file, f"test '{test.name}': {p.message}", test.line, test.column, p.severity, code=p.code)
 
 
 def check(r, e: Expected, item) -> ItemCheck:
@@ -147,7 +147,7 @@ def coverage(results: list) -> list:
         (item for iid, item in items.items() if iid not in triggered),
         key=lambda item: (item.ruleset, item.kind != "scenario", item.id),
     )
-    probes = [Problem(item.file, item.id, path=item.path + ("id",)) for item in untested]
+    probes = [Problem(item.file, item.id, path=item.path + ("id",), code="value") for item in untested]
     where = {(p.file, p.message): p for p in locate_in_files(probes)}
     out = []
     for item in untested:

@@ -158,9 +158,9 @@ def template(kind: str, name: str, today: Optional[datetime.date] = None) -> str
 def check_name(kind: str, name: str) -> None:
     """InputError unless `kind` is case or ruleset and `name` is a valid id."""
     if kind not in KINDS:
-        raise InputError([Problem(kind, f"not a kind of file: give {' or '.join(KINDS)}")])
+        raise InputError([Problem(kind, f"not a kind of file: give {' or '.join(KINDS)}", code="usage")])
     if not ID_RE.match(name):
-        raise InputError([Problem(name, f"is not a valid {kind} id: use lowercase letters, digits and '-'")])
+        raise InputError([Problem(name, f"is not a valid {kind} id: use lowercase letters, digits and '-'", code="value")])
 
 
 def write_new(kind: str, name: str, output: Optional[str] = None, today: Optional[datetime.date] = None) -> str:
@@ -170,23 +170,23 @@ def write_new(kind: str, name: str, output: Optional[str] = None, today: Optiona
     check_name(kind, name)
     path = output or default_path(kind, name)
     if os.path.lexists(path):
-        raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)")])
+        raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)", code="file")])
     folder = os.path.dirname(path)
     if folder and not os.path.isdir(folder):
         if output is not None:
-            raise InputError([Problem(path, "cannot be written: no such folder")])
+            raise InputError([Problem(path, "cannot be written: no such folder", code="file")])
         os.makedirs(folder, exist_ok=True)
     text = template(kind, name, today)
     try:
         f = open(path, "x", encoding="utf-8", newline="\n")
     except FileExistsError:
-        raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)")]) from None
+        raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)", code="file")]) from None
     except OSError as exc:
-        raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}")]) from None
+        raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}", code="file")]) from None
     try:
         with f:
             f.write(text)
     except OSError as exc:
         os.unlink(path)  # never leave half a file
-        raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}")]) from None
+        raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}", code="file")]) from None
     return path

@@ -55,7 +55,7 @@ def parse_setting(text: str, fact_ids: Sequence[str]) -> tuple:
     text has no `=` or no key, or the value is not YAML."""
     where, eq, raw = text.partition("=")
     if not eq or "." not in where:
-        raise InputError([Problem("--set", f"'{text}' is not FACT.KEY=VALUE (e.g. convoy-attack.actor=HTS)")])
+        raise InputError([Problem("--set", f"'{text}' is not FACT.KEY=VALUE (e.g. convoy-attack.actor=HTS)", code="usage")])
     known = set(fact_ids)
     splits = [i for i, ch in enumerate(where) if ch == "."]
     fact, key = where[: splits[0]], where[splits[0] + 1 :]
@@ -64,13 +64,13 @@ def parse_setting(text: str, fact_ids: Sequence[str]) -> tuple:
             fact, key = where[:i], where[i + 1 :]
             break
     if not key:
-        raise InputError([Problem("--set", f"'{text}' names no key after the fact id")])
+        raise InputError([Problem("--set", f"'{text}' names no key after the fact id", code="usage")])
     try:
         with whole_numbers_of_any_length():
             value = yaml_rs.loads(raw, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except (yaml_rs.YAMLDecodeError, ValueError, OverflowError, RecursionError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise InputError([Problem("--set", f"'{text}': the value is not a YAML value: {first}")]) from None
+        raise InputError([Problem("--set", f"'{text}': the value is not a YAML value: {first}", code="usage")]) from None
     return fact, key, value
 
 
@@ -86,14 +86,14 @@ def read_addition(path: str) -> Addition:
         b.keys(data, ADDITION_KEYS, (), "a file of facts to add")
         facts = data.get("facts")
         if not isinstance(facts, list):
-            b.error(("facts",) if "facts" in data else (), f"facts must be a list of facts, not {describe(facts)}")
+            b.error(("facts",) if "facts" in data else (), f"facts must be a list of facts, not {describe(facts)}", "type")
         sources = data.get("sources") or {}
         if not isinstance(sources, dict):
-            b.error(("sources",), f"sources must be a mapping of source keys, not {describe(sources)}")
+            b.error(("sources",), f"sources must be a mapping of source keys, not {describe(sources)}", "type")
         if b.problems:
             raise InputError(locate(text, b.problems))
         return Addition(path, text, facts, ("facts",), sources)
-    raise InputError([Problem(path, f"a file of facts to add holds a list of facts, or facts: and sources:, not {describe(data)}", 1, 1)])
+    raise InputError([Problem(path, f"a file of facts to add holds a list of facts, or facts: and sources:, not {describe(data)}", 1, 1, code="type")])
 
 
 def counterfactual(
@@ -110,7 +110,7 @@ def counterfactual(
     text = read_text(case_path)
     data = parse_text(text, case_path)
     if data is None:
-        raise InputError([Problem(case_path, "is empty: a case needs case, as_of and facts", 1, 1)])
+        raise InputError([Problem(case_path, "is empty: a case needs case, as_of and facts", 1, 1, code="syntax")])
     written, warnings = finish(text, *build_case(data, case_path), case_path)
     data = copy.deepcopy(data)
     raw_facts = data["facts"]
@@ -120,7 +120,7 @@ def counterfactual(
 
     unknown = [fid for fid in dict.fromkeys(drop) if fid not in ids]
     for fid in unknown:
-        problems.append(Problem(case_path, f"--drop {fid}: no fact '{fid}' in the case{did_you_mean(fid, ids)}"))
+        problems.append(Problem(case_path, f"--drop {fid}: no fact '{fid}' in the case", code="usage", suggestion=did_you_mean(fid, ids)))
     dropped = set(drop) - set(unknown)
     # origin of each fact of the counterfactual: ("case", index) or (Addition, index)
     origin: list = []
@@ -146,17 +146,17 @@ def counterfactual(
         b = Builder(path)
         for key, spec in add.sources.items():
             if key in sources:
-                b.error(("sources", key), f"source '{key}' is already a source of the case: use it without defining it again")
+                b.error(("sources", key), f"source '{key}' is already a source of the case: use it without defining it again", "duplicate")
             else:
                 sources[key] = spec
         added = []
         for j, raw in enumerate(add.facts):
             fid = as_key(raw.get("id")) if isinstance(raw, dict) else None
             if fid is not None and fid in added_ids:
-                b.error(add.facts_path + (j, "id"), f"fact id '{fid}' is added twice")
+                b.error(add.facts_path + (j, "id"), f"fact id '{fid}' is added twice", "duplicate")
                 continue
             if fid is not None and fid in present:
-                b.error(add.facts_path + (j, "id"), f"fact id '{fid}' is already in the case: --drop {fid} to replace it")
+                b.error(add.facts_path + (j, "id"), f"fact id '{fid}' is already in the case: --drop {fid} to replace it", "duplicate")
                 continue
             present.add(fid)
             added_ids.add(fid)
@@ -175,11 +175,11 @@ def counterfactual(
             problems.extend(exc.problems)
             continue
         if fid not in by_id:
-            reason = "is dropped" if fid in dropped else f"is not in the case{did_you_mean(fid, list(by_id))}"
-            problems.append(Problem(case_path, f"--set {text_}: fact '{fid}' {reason}"))
+            reason = "is dropped" if fid in dropped else "is not in the case"
+            problems.append(Problem(case_path, f"--set {text_}: fact '{fid}' {reason}", code="usage", suggestion="" if fid in dropped else did_you_mean(fid, list(by_id))))
             continue
         if key == "id":
-            problems.append(Problem(case_path, f"--set {text_}: a fact's id cannot be set; --drop it and --add the fact under its new id"))
+            problems.append(Problem(case_path, f"--set {text_}: a fact's id cannot be set; --drop it and --add the fact under its new id", code="usage"))
             continue
         by_id[fid][key] = value
         set_where[(fid, key)] = text_
@@ -192,7 +192,7 @@ def counterfactual(
     case, found = build_case(data, case_path)
     problems.extend(trace([p for p in found if p.severity == "error"], facts, origin, set_where, case_path, text))
     if problems or case is None:
-        raise InputError(problems or [Problem(case_path, "the counterfactual case could not be built")])
+        raise InputError(problems or [Problem(case_path, "the counterfactual case could not be built", code="value")])
     return written, case, words, warnings
 
 
@@ -208,7 +208,7 @@ def trace(problems: list, facts: list, origin: list, set_where: dict, case_path:
             fid = as_key(raw.get("id")) if isinstance(raw, dict) else None
             key = path[2] if len(path) > 2 else None
             if (fid, key) in set_where:
-                out.append(Problem(case_path, f"--set {set_where[(fid, key)]}: {p.message}"))
+                out.append(Problem(case_path, f"--set {set_where[(fid, key)]}: {p.message}", code=p.code))
                 continue
             where, j = origin[path[1]]
             if where == "case":

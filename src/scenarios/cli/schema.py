@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from .schema import SCHEMAS, schema_text
+from ..schema import SCHEMAS, schema_text
 
 
 @click.command("schema", context_settings={"help_option_names": ["-h", "--help"]})

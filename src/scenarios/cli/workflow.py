@@ -7,75 +7,31 @@ or usage (every input problem as `file:line:col: error: message`, nothing writte
 
 from __future__ import annotations
 
-import io
 import json
 import sys
-from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Optional
 
 import click
 
-from .errors import EngineError, InputError
-from .cli import DateType, fail_input
-from .workflow.templates import KINDS
-from .worlds import DEFAULT_MAX_WORLDS
+from ..workflow.templates import KINDS
+from . import options
+from .output import show, write_output
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
-Day = DateType  # one DATE type for every command
-fail = fail_input
-
-
-@contextmanager
-def problems_reported() -> Iterator[None]:
-    """Bad input becomes its problems on standard error and exit 2, never a traceback."""
-    try:
-        yield
-    except InputError as exc:
-        fail(exc.problems)
-    except EngineError as exc:
-        click.echo(f"scenarios: {exc}", err=True)
-        sys.exit(2)
-
-
-def warn(problems: list) -> None:
-    from .render.terminal import clean
-
-    for p in problems:
-        click.echo(clean(str(p)), err=True)
-
-
-def console(width: Optional[int], buffer: Optional[io.StringIO] = None):
-    """The terminal's console, or a plain one writing into `buffer` for a file."""
-    from rich.console import Console
-
-    if buffer is not None:
-        return Console(file=buffer, width=width or 100, color_system=None, force_terminal=False, highlight=False, soft_wrap=False)
-    from .render.terminal import stdout_console
-
-    return stdout_console(width)
-
-
 def emit_diff(diff, fmt: str, output: Optional[str], width: Optional[int]) -> None:
     """Print a diff (or write it to `output`, atomically)."""
-    from .cli_import import write_atomically
-    from .render import workflow as render
+    from ..render import terminal
+    from ..render import workflow as render
 
-    warn(diff.warnings)
+    show(diff.warnings)
     if fmt == "json":
-        text = json.dumps(render.diff_json(diff), ensure_ascii=False, indent=2) + "\n"
+        write_output(json.dumps(render.diff_json(diff), ensure_ascii=False, indent=2) + "\n", output)
     elif output and output != "-":
-        buffer = io.StringIO()
-        render.render_diff(diff, console(width, buffer))
-        text = buffer.getvalue()
+        write_output(terminal.report_text(lambda console: render.render_diff(diff, console), width), output)
     else:
-        render.render_diff(diff, console(width))
-        return
-    if output and output != "-":
-        write_atomically(text, output)
-    else:
-        click.echo(text, nl=False)
+        render.render_diff(diff, terminal.stdout_console(width))
 
 
 # -- scenarios test ---------------------------------------------------------------------------
@@ -86,9 +42,9 @@ def emit_diff(diff, fmt: str, output: Optional[str], width: Optional[int]) -> No
 @click.option("-k", "keyword", metavar="TEXT", help="Run only the tests whose name contains TEXT (ignoring case).")
 @click.option("--coverage", is_flag=True, help="Also list the indicators and scenarios that no test triggers.")
 @click.option("-v", "--verbose", is_flag=True, help="A line per test, PASSED or FAILED, instead of a dot.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="The pytest-like report, or JSON for tools.")
-@click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse test cases with more worlds than this.")
-@click.option("--width", type=click.IntRange(40, 400), help="Width of the report (default: the terminal's).")
+@options.report_format("text", "json", default="text", help="The pytest-like report, or JSON for tools.")
+@options.max_worlds(help="Refuse test cases with more worlds than this.")
+@options.width(help="Width of the report (default: the terminal's).")
 def test(paths, keyword, coverage, verbose, fmt, max_worlds, width) -> None:
     """Run ruleset tests: facts (inline or a case file) and the statuses expected.
 
@@ -107,17 +63,17 @@ def test(paths, keyword, coverage, verbose, fmt, max_worlds, width) -> None:
       scenarios test --coverage
       scenarios test --format json > test-results.json
     """
-    from .render import workflow as render
-    from .workflow.ruletests import run_tests
+    from ..render import workflow as render
+    from ..render.terminal import stdout_console
+    from ..workflow.ruletests import run_tests
 
-    with problems_reported():
-        run = run_tests(list(paths), keyword=keyword, with_coverage=coverage, max_worlds=max_worlds)
+    run = run_tests(list(paths), keyword=keyword, with_coverage=coverage, max_worlds=max_worlds)
     if keyword is not None and not run.results:
         raise click.UsageError(f"no test name contains '{keyword}' ({run.deselected} tests in {len(run.files)} files)")
     if fmt == "json":
         click.echo(json.dumps(render.test_run_json(run), ensure_ascii=False, indent=2))
     else:
-        render.render_test_run(run, console(width), verbose=verbose)
+        render.render_test_run(run, stdout_console(width), verbose=verbose)
     if run.failed:
         sys.exit(1)
 
@@ -131,13 +87,13 @@ test.__test__ = False  # a click command, not something for pytest to collect
 @click.command("diff", context_settings=SETTINGS)
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", required=False, type=click.Path(dir_okay=False))
-@click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help="A ruleset file or id for both runs. Repeatable. Default: each case's own 'rulesets:'.")
-@click.option("--old-as-of", type=Day(), help="Run OLD as of this day instead of its as_of.")
-@click.option("--new-as-of", type=Day(), help="Run NEW as of this day instead of its as_of.")
-@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
-@click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
+@options.rulesets(help="A ruleset file or id for both runs. Repeatable. Default: each case's own 'rulesets:'.")
+@options.as_of("--old-as-of", help="Run OLD as of this day instead of its as_of.")
+@options.as_of("--new-as-of", help="Run NEW as of this day instead of its as_of.")
+@options.report_format("rich", "json", default="rich")
+@options.output()
+@options.max_worlds()
+@options.width()
 def diff(old, new, rulesets, old_as_of, new_as_of, fmt, output, max_worlds, width) -> None:
     """What changed from case OLD to case NEW: the scenarios and indicators newly
     triggered, cleared, newly contested, new near misses, and the facts added, removed
@@ -153,13 +109,12 @@ def diff(old, new, rulesets, old_as_of, new_as_of, fmt, output, max_worlds, widt
       scenarios diff cases/idlib-m4-2020-05.yaml --old-as-of 2020-03-31
       scenarios diff old.yaml new.yaml -r idlib-m4 --format json -o changes.json
     """
-    from .workflow.diff import diff_files
+    from ..workflow.diff import diff_files
 
     if new is None and old_as_of is None and new_as_of is None:
         raise click.UsageError("give NEW, or --old-as-of / --new-as-of to compare one case at two dates")
-    with problems_reported():
-        result = diff_files(old, new, rulesets, old_as_of=old_as_of, new_as_of=new_as_of, max_worlds=max_worlds)
-        emit_diff(result, fmt, output, width)
+    result = diff_files(old, new, rulesets, old_as_of=old_as_of, new_as_of=new_as_of, max_worlds=max_worlds)
+    emit_diff(result, fmt, output, width)
 
 
 # -- scenarios what-if ------------------------------------------------------------------------
@@ -170,12 +125,12 @@ def diff(old, new, rulesets, old_as_of, new_as_of, fmt, output, max_worlds, widt
 @click.option("--drop", multiple=True, metavar="FACT", help="Leave this fact out. Repeatable.")
 @click.option("--set", "settings", multiple=True, metavar="FACT.KEY=VALUE", help="Give a key of a fact a new value, read as YAML (10, true, HTS, [TAF, RU]; empty for none). Repeatable.")
 @click.option("--add", "additions", multiple=True, metavar="FACTS.yaml", type=click.Path(dir_okay=False), help="Add the facts of this file: a list of facts, or facts: and sources:. Repeatable.")
-@click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help="A ruleset file or id. Repeatable. Default: the case's own 'rulesets:'.")
-@click.option("--as-of", type=Day(), help="Run both as of this day instead of the case's as_of.")
-@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help="Write the report to FILE (atomically) instead of standard output.")
-@click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help="Refuse cases with more worlds than this.")
-@click.option("--width", type=click.IntRange(40, 400), help="Width of the terminal report (default: the terminal's).")
+@options.rulesets(help="A ruleset file or id. Repeatable. Default: the case's own 'rulesets:'.")
+@options.as_of("--as-of", help="Run both as of this day instead of the case's as_of.")
+@options.report_format("rich", "json", default="rich")
+@options.output()
+@options.max_worlds()
+@options.width()
 def what_if(case, drop, settings, additions, rulesets, as_of, fmt, output, max_worlds, width) -> None:
     """A counterfactual run of CASE, reported as a diff against the case as written.
 
@@ -190,13 +145,12 @@ def what_if(case, drop, settings, additions, rulesets, as_of, fmt, output, max_w
       scenarios what-if cases/idlib-m4-2020-05.yaml --set troop-deployment.personnel=4000 --format json
       scenarios what-if cases/idlib-m4-2020-05.yaml --add new-facts.yaml --drop hts-saa-pact
     """
-    from .workflow.whatif import what_if as run_what_if
+    from ..workflow.whatif import what_if as run_what_if
 
     if not (drop or settings or additions):
         raise click.UsageError("nothing to change: give --drop FACT, --set FACT.KEY=VALUE or --add FACTS.yaml")
-    with problems_reported():
-        result = run_what_if(case, drop, settings, additions, rulesets, as_of=as_of, max_worlds=max_worlds)
-        emit_diff(result, fmt, output, width)
+    result = run_what_if(case, drop, settings, additions, rulesets, as_of=as_of, max_worlds=max_worlds)
+    emit_diff(result, fmt, output, width)
 
 
 # -- scenarios new ----------------------------------------------------------------------------
@@ -221,12 +175,11 @@ def new(kind: str, name: str, output: Optional[str]) -> None:
       scenarios run cases/border-2024.yaml -r border-rules
       scenarios new case quick-look -o /tmp/quick-look.yaml
     """
-    from .workflow.templates import check_name, template, write_new
+    from ..workflow.templates import check_name, template, write_new
 
-    with problems_reported():
-        if output == "-":
-            check_name(kind, name)
-            click.echo(template(kind, name), nl=False)
-            return
-        path = write_new(kind, name, output)
+    if output == "-":
+        check_name(kind, name)
+        click.echo(template(kind, name), nl=False)
+        return
+    path = write_new(kind, name, output)
     click.echo(f"{path}: new {kind} '{name}'; check it with: scenarios check {path}", err=True)

@@ -1,0 +1,89 @@
+"""The `scenarios` command: parse the command line, call the library, print, exit.
+
+Thin: each command is a module of its own (run, check, workflow, importers, schema),
+imported when it is used, so that a run does not pay for the others. Options that
+several commands share are declared once (`options`); problems are printed and files
+written one way (`output`). Only the renderers import Rich.
+
+Exit codes: 0 ran; 1 a --fail-on condition was met or a ruleset test failed; 2 bad
+input or usage.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+import click
+
+from .. import __version__
+from ..errors import EngineError, InputError
+from .output import clean_line, fail
+
+
+class Cli(click.Group):
+    """The command group: commands imported when used, and every failure turned into
+    a message and an exit code, never a traceback."""
+
+    lazy = {
+        "run": ("run", "run"),
+        "check": ("check", "check"),
+        "import": ("importers", "import_"),
+        "schema": ("schema", "schema"),
+        "test": ("workflow", "test"),
+        "diff": ("workflow", "diff"),
+        "what-if": ("workflow", "what_if"),
+        "new": ("workflow", "new"),
+    }
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name in self.lazy and name not in self.commands:
+            module, attribute = self.lazy[name]
+            self.add_command(getattr(import_module(f".{module}", __package__), attribute), name)
+        return super().get_command(ctx, name)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.exceptions.Abort, SystemExit):
+            raise
+        except InputError as exc:
+            fail(exc.problems)
+        except EngineError as exc:
+            click.echo(f"scenarios: {exc}", err=True)
+            sys.exit(2)
+        except RecursionError:
+            click.echo("scenarios: the input nests too deeply to be read", err=True)
+            sys.exit(2)
+        except MemoryError:
+            click.echo("scenarios: out of memory: the input is too large for this machine", err=True)
+            sys.exit(2)
+        except BrokenPipeError:
+            sys.exit(0)
+        except Exception as exc:  # a bug: still no traceback for the analyst
+            click.echo(f"scenarios: internal error ({type(exc).__name__}: {clean_line(str(exc))}); please report it with the input that caused it", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="scenarios")
+def cli() -> None:
+    """Indicators and scenarios over dated, sourced facts, on a Rete engine.
+
+    \b
+    Examples:
+      scenarios run                      the bundled Idlib M4 case
+      scenarios run cases/my-case.yaml -r my-rules --format json
+      scenarios check cases/ rulesets/
+    """
+    # a whole number of any length is a number in a case (SPEC 3.1), read and printed
+    # as such: Python refuses to read or print one of more than 4,300 digits by default
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
+
+
+def main() -> None:
+    cli()

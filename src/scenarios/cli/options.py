@@ -1,0 +1,53 @@
+"""Options several commands share, each declared once (help text may say what it
+means for one command)."""
+
+from __future__ import annotations
+
+import datetime
+
+import click
+
+from ..render.plain import clean
+from ..values import DATE_RE, parse_date
+from ..worlds import DEFAULT_MAX_WORLDS
+
+
+class Date(click.ParamType):
+    """A day written YYYY-MM-DD that names a real day."""
+
+    name = "DATE"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, datetime.date):
+            return value
+        shown = clean(value)[:40]  # an option's value is user text too
+        if isinstance(value, str) and DATE_RE.match(value):
+            try:
+                return parse_date(value)
+            except ValueError:
+                self.fail(f"'{shown}' is not a real day", param, ctx)
+        self.fail(f"'{shown}' is not a day written YYYY-MM-DD", param, ctx)
+
+
+def rulesets(help: str = "A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'."):
+    return click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help=help)
+
+
+def report_format(*choices: str, default: str, help: str = "Report format."):
+    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
+
+
+def output(help: str = "Write the report to FILE (atomically) instead of standard output."):
+    return click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help=help)
+
+
+def width(help: str = "Width of the terminal report (default: the terminal's)."):
+    return click.option("--width", type=click.IntRange(40, 400), help=help)
+
+
+def max_worlds(help: str = "Refuse cases with more worlds than this."):
+    return click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help=help)
+
+
+def as_of(*names: str, help: str):
+    return click.option(*names, type=Date(), help=help)

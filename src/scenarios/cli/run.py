@@ -1,0 +1,81 @@
+"""`scenarios run`: the main job."""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Optional
+
+import click
+
+from . import options
+from .output import clean_line, fail, write_output
+
+SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+@click.command("run", context_settings=SETTINGS)
+@click.argument("cases", nargs=-1)
+@options.rulesets()
+@options.report_format("rich", "json", "markdown", "html", default="rich", help="Report format: the terminal report, the JSON contract, or a briefing in Markdown or self-contained HTML.")
+@options.output()
+@options.as_of("--as-of", help="Run as of this day instead of the case's as_of.")
+@options.max_worlds()
+@click.option("--explain", "explain_id", metavar="ID", help="Explain one indicator or scenario in full: its condition tree marked holds / does not hold, and every derivation with its facts.")
+@click.option("--fail-on", "fail_on", multiple=True, type=click.Choice(["triggered", "contested", "near-miss"]), help="Exit 1 when some scenario is triggered / contested / a near miss (repeatable), for scheduled monitoring.")
+@options.width()
+@click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Run several cases in this many parallel processes.")
+@click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT): the cases, or the worlds of a single case, as tasks. Needs scenarios[dask]; see docs/scaling.md.")
+def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, width, jobs, dask_address) -> None:
+    """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
+
+    \b
+    Examples:
+      scenarios run
+      scenarios run cases/idlib-m4-2020-08.yaml
+      scenarios run my-case.yaml -r idlib-m4 -r rulesets/extra.yaml
+      scenarios run my-case.yaml --as-of 2020-03-31 --format json -o run.json
+      scenarios run --explain spring-shield-restarts
+      scenarios run my-case.yaml --fail-on triggered --format json -o latest.json
+      scenarios run cases/*.yaml --jobs 2
+      scenarios run cases/*.yaml --dask tcp://scheduler:8786
+      scenarios run --format html -o briefing.html
+    """
+    from ..batch import run_cases
+    from ..render.terminal import progress
+
+    if dask_address is not None and jobs > 1:
+        raise click.UsageError("--jobs and --dask cannot be used together: --dask runs the cases on the cluster's workers")
+    todo = list(cases) or [None]
+    with progress(len(todo)) as advance:
+        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
+    if problems:
+        fail(problems)
+    for r in results:
+        for w in r.warnings:
+            click.echo(clean_line(str(w)), err=True)
+    report(results, fmt, output, width)
+    if fail_on and any(met(r, fail_on) for r in results):
+        sys.exit(1)
+
+
+def met(result, conditions) -> bool:
+    """Whether a --fail-on condition holds for some scenario of a run."""
+    for s in result.scenarios:
+        if ("triggered" in conditions and s.status == "triggered") or ("contested" in conditions and s.status == "contested"):
+            return True
+        if "near-miss" in conditions and s.near_miss:
+            return True
+    return False
+
+
+def report(results: list, fmt: str, output: Optional[str], width: Optional[int]) -> None:
+    if fmt in ("json", "markdown", "html"):
+        write_output(import_module(f"..render.{fmt}", __package__).render(results), output)
+        return
+    from ..render import terminal
+
+    if output and output != "-":
+        write_output(terminal.report_text(lambda console: terminal.render(results, console), width), output)
+    else:
+        terminal.render(results, terminal.stdout_console(width))
