@@ -1,6 +1,7 @@
-"""The analyst's workflow around a run: ruleset tests, diffs, what-ifs, starting files.
+"""The analyst's workflow around a run: ruleset tests, diffs, what-ifs, starting files,
+ACLED imports.
 
-Each module is library code over `scenarios.api` and `scenarios.evaluate`: it returns
-plain results (dataclasses) or raises `InputError`; the CLI (`cli_workflow.py`) prints
-them through `render/workflow.py`.
+Each module is library code over `scenarios.load` and `scenarios.run`: it returns plain
+results (dataclasses) or raises `InputError`; the CLI (`cli/workflow.py`,
+`cli/importers.py`) prints them through `render/workflow.py`.
 """
