@@ -40,10 +40,12 @@ OPEN = "!open"
 
 
 def fact_type(name: str) -> str:
+    """The engine type of a case fact of type `name`."""
     return "f:" + name
 
 
 def item_type(item_id: str) -> str:
+    """The engine type of the derived facts of an indicator or scenario."""
     return "i:" + item_id
 
 
@@ -280,6 +282,7 @@ def dnf(cond) -> list[list]:
 
 
 def pattern_key(cond, as_of: datetime.date) -> PatternKey:
+    """What the engine tests of a match or reference on one fact alone, as of a day."""
     literal = tuple(t for t in cond.tests if not isinstance(t.operand, Ref))
     if isinstance(cond, Match):
         lo, hi = window_bounds(cond.window, as_of)
@@ -364,6 +367,7 @@ def note_pattern(program: Program, cond, key: PatternKey) -> None:
 
 
 def symbol(program: Program, key: str) -> str:
+    """The short field prefix an attribute key has in engine facts."""
     if key not in program.symbols:
         program.symbols[key] = f"k{len(program.symbols)}"
     return program.symbols[key]
@@ -383,6 +387,7 @@ def build_body(program: Program, iid: str, index: int, positives: list, keys: li
     # One fact may satisfy two conditions of an all, but durable-rules never binds one
     # engine fact to two patterns of a rule: the n-th pattern of a type in a body
     # takes the n-th copy of each fact of that type (see `encode`).
+    """One conjunction as an engine body: its patterns, joins, copies and guards."""
     seen: dict = {}
     copy_of = []
     for k in keys:
@@ -488,6 +493,7 @@ def number_key(x) -> str:
 
 
 def alpha_expression(program: Program, key: PatternKey) -> list:
+    """The engine expression of a pattern's tests on one fact: type, literals, window."""
     parts: list = [{"ty": key.ty}]
     parts.extend(test_expression(program, t) for t in key.tests)
     if key.lo is not None:
@@ -620,6 +626,7 @@ def screen_of(key: PatternKey) -> tuple:
 
 
 def encoding_plans(program: Program) -> dict:
+    """For each engine type, what `encode` must put on its facts and which facts can be screened out."""
     facets: dict = {}
     windows: dict = {}
     screens: dict = {}

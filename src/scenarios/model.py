@@ -105,6 +105,8 @@ _VISIBLE_RESERVED = frozenset(VISIBLE_RESERVED)
 
 @dataclass(frozen=True)
 class Case:
+    """A case file: the facts known about a situation as of a day, and their sources."""
+
     id: str
     title: str
     as_of: datetime.date
@@ -186,6 +188,8 @@ class Window:
 
 @dataclass(frozen=True)
 class Match:
+    """`match: TYPE` with `where` tests, a window and an optional `as` name."""
+
     type: str
     tests: tuple = ()
     window: Optional[Window] = None
@@ -206,24 +210,32 @@ class ItemRef:
 
 @dataclass(frozen=True)
 class All:
+    """`all: [...]`: every condition holds."""
+
     conditions: tuple
     path: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class AnyOf:
+    """`any: [...]`: at least one condition holds."""
+
     conditions: tuple
     path: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class Not:
+    """`not: ...`: the condition does not hold (negation as failure)."""
+
     condition: Any
     path: tuple = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
 class Count:
+    """`count: {match...}` with bounds: the number of distinct matching facts."""
+
     match: Match
     at_least: Optional[int] = None
     at_most: Optional[int] = None
@@ -252,6 +264,8 @@ class Item:
 
 @dataclass(frozen=True)
 class Ruleset:
+    """A ruleset file: indicators and scenarios under one id."""
+
     id: str
     title: str
     items: tuple  # Item: indicators first, then scenarios, in file order

@@ -192,6 +192,7 @@ def as_key(value: Any) -> Optional[str]:
 
 
 def describe(value: Any) -> str:
+    """A value in words, for a message: `the number 3`, `a list`."""
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):
@@ -213,6 +214,7 @@ def describe(value: Any) -> str:
 
 
 def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Case], list[Problem]]:
+    """The case of plain data and every problem found in it (None when one is an error)."""
     b = Builder(file)
     root = b.mapping(data, (), "a case file")
     if root is None:
@@ -257,6 +259,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
 
 
 def build_sources(b: Builder, data: Any) -> dict:
+    """The `sources:` of a case: key -> Source."""
     if data is None:
         return {}
     root = b.mapping(data, ("sources",), "sources")
@@ -289,6 +292,7 @@ def build_sources(b: Builder, data: Any) -> dict:
 
 
 def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
+    """An Admiralty credibility 1-6, or None (with a problem when it is not one)."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or not 1 <= value <= 6:
@@ -298,6 +302,7 @@ def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
 
 
 def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[str]:
+    """A fact's `source:`, which must be a key of the case's sources."""
     if value is None:
         return None
     key = as_key(value)
@@ -432,6 +437,7 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
 
 
 def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optional[dict] = None) -> Optional[Fact]:
+    """One fact of a case, or None when it holds an error (each one recorded)."""
     fact = fast_fact(m, path, sources, strings)
     if fact is not None:
         return fact
@@ -510,6 +516,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
 
 
 def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
+    """The alternatives of a contested attribute, or None when one is wrong."""
     if set(raw) != {"one_of"}:
         b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
         return None
@@ -551,6 +558,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
 
 
 def build_ruleset(data: Any, file: str) -> tuple[Optional[Ruleset], list[Problem]]:
+    """The ruleset of plain data and every problem found in it (None when one is an error)."""
     b = Builder(file)
     root = b.mapping(data, (), "a ruleset file")
     if root is None:
@@ -586,6 +594,7 @@ def build_ruleset(data: Any, file: str) -> tuple[Optional[Ruleset], list[Problem
 
 
 def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file: str) -> Optional[Item]:
+    """One indicator or scenario, or None when it holds an error."""
     m = b.mapping(spec, path, f"an {kind}" if kind == "indicator" else f"a {kind}")
     if m is None:
         return None
@@ -638,12 +647,14 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
 
 
 def bound_hint(name: str, visible) -> str:
+    """What to say when a $name is not bound: the close bound name, or the names bound."""
     if not visible:
         return "bind a fact with 'as:' first"
     return suggest.did_you_mean(name, tuple(sorted(visible))) or f"bound names: {', '.join(sorted(visible))}"
 
 
 def parse_ref(raw: Any) -> Optional[Ref]:
+    """`$name.KEY` as a Ref, or None when the value is not one."""
     if isinstance(raw, str):
         m = REF_RE.match(raw)
         if m:
@@ -740,6 +751,7 @@ def visible_binds(conds: list) -> list:
 
 
 def build_binds(b: Builder, m: dict, path: tuple, outer) -> Optional[str]:
+    """The name an `as:` binds, or None."""
     if "as" not in m:
         return None
     name = m["as"]
@@ -750,6 +762,7 @@ def build_binds(b: Builder, m: dict, path: tuple, outer) -> Optional[str]:
 
 
 def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[Match]:
+    """A `match` condition, or None when it holds an error."""
     b.keys(m, MATCH_KEYS, path, "a match")
     ftype = as_key(m.get("match"))
     if not ftype:
@@ -774,6 +787,7 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
 
 
 def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional[tuple]:
+    """The tests of a `where`, or None when one holds an error."""
     if raw is None:
         return ()
     m = b.mapping(raw, path, "where")
@@ -817,6 +831,7 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
 
 
 def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: frozenset) -> Optional[Test]:
+    """One operator on one key of a `where`, or None when it is wrong."""
     if op not in OPERATORS:
         b.error(path, f"unknown operator '{op}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
         return None

@@ -68,6 +68,8 @@ class Derivation:
 
 @dataclass
 class ItemResult:
+    """What a run says of one indicator or scenario."""
+
     kind: str  # indicator | scenario
     id: str
     title: str
@@ -125,6 +127,8 @@ class Explanation:
 
 @dataclass
 class RunResult:
+    """Everything a run of one case says: the result all renderers read."""
+
     case: str
     title: str
     as_of: str

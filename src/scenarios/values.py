@@ -64,6 +64,7 @@ def elements(value: Value) -> tuple:
 
 
 def equal(a: Scalar, b: Scalar) -> bool:
+    """Equality as SPEC 3.1 means it: strict about kinds, `1` equal to `1.0`."""
     return kind(a) == kind(b) and a == b
 
 
@@ -154,6 +155,7 @@ def sort_key(value: Any) -> tuple:
 
 
 def is_finite_number(value: Any) -> bool:
+    """A number that is neither a boolean, an infinity nor .nan."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and (
         isinstance(value, int) or math.isfinite(value)
     )

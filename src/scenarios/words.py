@@ -47,6 +47,7 @@ def value_text(value: Any, none: str = "(none)") -> str:
 
 
 def test(t: Test) -> str:
+    """One `where` test in words: `actor = HTS`."""
     if t.op == "exists":
         return f"{t.key} {'is given' if t.operand else 'is not given'}"
     return f"{t.key} {OP_WORDS[t.op]} {value_text(t.operand)}"
@@ -58,6 +59,7 @@ def tests(ts) -> str:
 
 
 def window(m: Match, as_of: datetime.date) -> str:
+    """A match's window in words, or nothing when it has none."""
     w = m.window
     if w is None:
         return ""
@@ -73,6 +75,16 @@ def window(m: Match, as_of: datetime.date) -> str:
     return " " + ", ".join(parts)
 
 
+def bounds(at_least: int | None, at_most: int | None) -> str:
+    """`at least 3`, `at most 1`, `at least 1 and at most 4`."""
+    parts = []
+    if at_least is not None:
+        parts.append(f"at least {at_least}")
+    if at_most is not None:
+        parts.append(f"at most {at_most}")
+    return " and ".join(parts)
+
+
 def condition(c, as_of: datetime.date) -> str:
     """A condition as an analyst would say it: `attack where actor = HTS within 30 days...`."""
     if isinstance(c, Match):
@@ -85,12 +97,7 @@ def condition(c, as_of: datetime.date) -> str:
     if isinstance(c, Not):
         return f"not ({condition(c.condition, as_of)})"
     if isinstance(c, Count):
-        bounds = []
-        if c.at_least is not None:
-            bounds.append(f"at least {c.at_least}")
-        if c.at_most is not None:
-            bounds.append(f"at most {c.at_most}")
-        return f"{' and '.join(bounds)} × {condition(c.match, as_of)}"
+        return f"{bounds(c.at_least, c.at_most)} × {condition(c.match, as_of)}"
     if isinstance(c, All):
         return "all of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
     if isinstance(c, AnyOf):
@@ -113,12 +120,7 @@ def missing(c, as_of: datetime.date, count: int | None = None) -> str:
         return f"this holds, and must not: {condition(inner, as_of)}"
     if isinstance(c, Count):
         have = f"{count} found" if count is not None else "the count is off"
-        need = []
-        if c.at_least is not None:
-            need.append(f"at least {c.at_least}")
-        if c.at_most is not None:
-            need.append(f"at most {c.at_most}")
-        return f"{have}, {' and '.join(need)} needed: {condition(c.match, as_of)}"
+        return f"{have}, {bounds(c.at_least, c.at_most)} needed: {condition(c.match, as_of)}"
     if isinstance(c, AnyOf):
         return "none of these holds: " + "; ".join(condition(x, as_of) for x in c.conditions)
     return f"does not hold: {condition(c, as_of)}"

@@ -34,6 +34,7 @@ def choices(facts) -> list[Choice]:
 
 
 def count_worlds(cs: list[Choice]) -> int:
+    """The number of worlds the contested keys make."""
     n = 1
     for c in cs:
         n *= len(c.alternatives)
@@ -41,6 +42,7 @@ def count_worlds(cs: list[Choice]) -> int:
 
 
 def check_world_count(cs: list[Choice], limit: int, file: str) -> None:
+    """InputError naming the keys that multiply the worlds, when there are more than `limit`."""
     n = count_worlds(cs)
     if n > limit:
         worst = sorted(cs, key=lambda c: (-len(c.alternatives), c.fact, c.key))[:5]
@@ -90,4 +92,5 @@ def visible(facts) -> dict:
 
 
 def get(values: dict, key: str):
+    """A fact's value of `key` as `where` sees it, MISSING when absent."""
     return values.get(key, MISSING)

@@ -86,4 +86,5 @@ def cli() -> None:
 
 
 def main() -> None:
+    """The console script: run the command line, exit with its code."""
     cli()

@@ -20,6 +20,7 @@ MAX_SHOWN = 100  # an export of thousands of bad rows: the first ones say enough
 
 
 def case_id_option(ctx, param, value):
+    """A --case-id that is an id, or a usage error that says what ids look like."""
     if value is not None and not ID_RE.match(value):
         raise click.BadParameter(f"'{clean(value)[:40]}' is not a case id: use lowercase letters, digits and '-'")
     return value

@@ -30,24 +30,30 @@ class Date(click.ParamType):
 
 
 def rulesets(help: str = "A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'."):
+    """-r/--ruleset, repeatable: ruleset files or ids."""
     return click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help=help)
 
 
 def report_format(*choices: str, default: str, help: str = "Report format."):
+    """--format, one of `choices`."""
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=default, show_default=True, help=help)
 
 
 def output(help: str = "Write the report to FILE (atomically) instead of standard output."):
+    """-o/--output FILE, written whole or not at all (see output.write_file)."""
     return click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help=help)
 
 
 def width(help: str = "Width of the terminal report (default: the terminal's)."):
+    """--width, in columns, for the terminal report."""
     return click.option("--width", type=click.IntRange(40, 400), help=help)
 
 
 def max_worlds(help: str = "Refuse cases with more worlds than this."):
+    """--max-worlds: the most worlds a case may have before it is refused."""
     return click.option("--max-worlds", type=click.IntRange(1), default=DEFAULT_MAX_WORLDS, show_default=True, help=help)
 
 
 def as_of(*names: str, help: str):
+    """A day option (--as-of and its kin), checked to name a real day."""
     return click.option(*names, type=Date(), help=help)

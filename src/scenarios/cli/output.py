@@ -16,6 +16,7 @@ from ..render.plain import clean
 
 
 def clean_line(text: str) -> str:
+    """A line of text safe to print to a terminal."""
     return clean(text)
 
 

@@ -70,6 +70,7 @@ def met(result, conditions) -> bool:
 
 
 def report(results: list, fmt: str, output: Optional[str], width: Optional[int]) -> None:
+    """Print the reports of `results` in `fmt`, or write them to `output`."""
     if fmt in ("json", "markdown", "html"):
         write_output(import_module(f"..render.{fmt}", __package__).render(results), output)
         return

@@ -140,6 +140,7 @@ def bundled_case() -> str:
 
 
 def no_rulesets(case_file: str) -> InputError:
+    """The problem of a run that names no ruleset at all."""
     return InputError([Problem(case_file, "no rulesets to run: name them with -r or in the case's 'rulesets:'", code="reference")])
 
 

@@ -57,6 +57,7 @@ class RuleTest:
 
 
 def is_test_file(path: str) -> bool:
+    """Whether a path names a ruleset test file (`*.tests.yaml`)."""
     return path.endswith(SUFFIXES)
 
 
@@ -383,4 +384,5 @@ def place(text: str, specs: list, tests: list) -> list:
 
 
 def unique(problems: list) -> list:
+    """The problems without repeats, in order."""
     return list(dict.fromkeys(problems))

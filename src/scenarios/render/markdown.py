@@ -17,14 +17,9 @@ from typing import Union
 
 from ..model import Grade
 from ..words import value_text
+from .plain import STATUS_WORDS
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
-STATUS_WORDS = {
-    "triggered": "TRIGGERED",
-    "contested": "CONTESTED",
-    "near_miss": "NEAR MISS",
-    "not_triggered": "not triggered",
-}
 
 RELIABILITY = (
     ("A", "completely reliable"),

@@ -20,16 +20,12 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
-from .plain import clean
+from .plain import STATUS_WORDS, clean
 
 LISTED_CRITICAL = 10  # a count on its threshold can make thousands of facts critical
 
-STATUS = {
-    "triggered": ("TRIGGERED", "bold red"),
-    "contested": ("CONTESTED", "bold yellow"),
-    "near_miss": ("NEAR MISS", "cyan"),
-    "not_triggered": ("not triggered", "dim"),
-}
+STYLES = {"triggered": "bold red", "contested": "bold yellow", "near_miss": "cyan", "not_triggered": "dim"}
+STATUS = {key: (word, STYLES[key]) for key, word in STATUS_WORDS.items()}
 
 LEGEND = (
     "Grades (Admiralty code): source reliability A completely reliable, B usually reliable, "

@@ -15,15 +15,11 @@ from rich.tree import Tree
 
 from ..result import SCHEMA_VERSION
 from ..words import value_text
-from .terminal import user
+from .plain import STATUS_WORDS
+from .terminal import STYLES, user
 
-STATUS_WORDS = {
-    "triggered": ("triggered", "bold red"),
-    "contested": ("contested", "bold yellow"),
-    "near_miss": ("near miss", "cyan"),
-    "not_triggered": ("not triggered", "dim"),
-    None: ("not in the rulesets", "dim"),
-}
+STATUS_WORDS = {key: (word.lower(), STYLES[key]) for key, word in STATUS_WORDS.items()}
+STATUS_WORDS[None] = ("not in the rulesets", "dim")
 HEADINGS = {
     "newly_triggered": "Newly triggered",
     "newly_contested": "Newly contested",

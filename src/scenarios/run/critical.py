@@ -49,6 +49,7 @@ def monotone(program: Program, items: set) -> bool:
 
 
 def reaches(program: Program, start: str, goal: str, items: set) -> bool:
+    """Whether item `goal` can be reached from item `start` through references among `items`."""
     seen = {start}
     stack = [start]
     while stack:
@@ -82,6 +83,7 @@ def necessary(run: SessionView, iid: str, memo: dict) -> frozenset:
 
 
 def group_necessary(run: SessionView, gid: str, memo: dict) -> frozenset:
+    """The facts every derivation of one derived fact needs."""
     key = ("group", gid)
     if key not in memo:
         out: Optional[frozenset] = None
@@ -95,6 +97,7 @@ def group_necessary(run: SessionView, gid: str, memo: dict) -> frozenset:
 
 
 def fired_necessary(run: SessionView, f: Fired, memo: dict) -> frozenset:
+    """The case facts one derivation needs, through the items it uses."""
     program = run.program
     body = next(b for b in program.bodies[f.item] if b.index == f.conjunction)
     need = set()

@@ -95,6 +95,7 @@ def condition_tree(run: SessionView, cond, as_of: datetime.date, holds: Optional
 
 
 def explanation(run: SessionView, iid: str, case: Case, world: int, choices: list, status: str) -> Explanation:
+    """Everything about one item in one world, for --explain."""
     item = run.program.items[iid]
     derivations = explain_item(run, iid, case, set(), limit=MAX_EXPLAINED)
     return Explanation(

@@ -11,6 +11,7 @@ from ..result import Hypothesis
 from ..values import canonical
 
 def hypotheses(cs: list, case: Case) -> list:
+    """The contested keys of a run with their graded alternatives, as a report lists them."""
     out = []
     for c in cs:
         alts = []

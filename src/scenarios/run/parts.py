@@ -23,6 +23,8 @@ from .session import compiled, run_world
 
 @dataclass
 class ItemState:
+    """What the worlds run so far say of one item."""
+
     triggered_in: int = 0
     worlds: list = field(default_factory=list)  # indexes of worlds where it holds
     because: Optional[list] = None
@@ -58,6 +60,7 @@ def run_worlds(args: tuple) -> WorldsPart:
 
 
 def worlds_part(program: Program, case: Case, facts: list, cs: list, as_of: datetime.date, explain_id: Optional[str], start: int, stop: int) -> WorldsPart:
+    """The worlds start..stop-1, run one after another."""
     world_list = list(itertools.islice(enumerate_worlds(cs), start, stop))
     cones = {iid: critical.cone(program, iid) for iid in program.items}
     exact = {iid: critical.monotone(program, cones[iid]) for iid in program.items}

@@ -327,6 +327,7 @@ def inter_word(text: str) -> Optional[str]:
 
 
 def coordinate(text: str, limit: int) -> Optional[float]:
+    """A latitude or longitude within +-limit, or None when the cell is empty."""
     if not text:
         return None
     if not _DECIMAL.match(text):
@@ -338,6 +339,7 @@ def coordinate(text: str, limit: int) -> Optional[float]:
 
 
 def count(text: str, allowed: Optional[tuple]) -> Optional[int]:
+    """A whole number cell, among `allowed` when given; None when empty."""
     if not text:
         return None
     if not _INTEGER.match(text) or int(text) < 0:
@@ -354,10 +356,12 @@ def split(text: str) -> list[str]:
 
 
 def distinct(items: Iterable[str]) -> tuple:
+    """The items without repeats, in order."""
     return tuple(dict.fromkeys(items))
 
 
 def normal(text: str) -> str:
+    """Text with its spaces folded, for comparing names."""
     return " ".join(text.split()).lower()
 
 
@@ -406,6 +410,7 @@ def default_case_id(output: Optional[str]) -> str:
 
 
 def default_title(events: Sequence[Event]) -> str:
+    """A title from the countries and the dates the events span."""
     countries = sorted({v for e in events for k, v in e.attributes if k == "country"})
     first, last = min(e.date for e in events), max(e.date for e in events)
     where = f" in {', '.join(countries)}" if 0 < len(countries) <= 3 else (f" in {len(countries)} countries" if countries else "")
@@ -475,6 +480,7 @@ def quote(text: str) -> str:
 
 
 def scalar_or_list(value: Any) -> str:
+    """A value as YAML: one item alone, several as a flow list."""
     if isinstance(value, tuple):
         return "[" + ", ".join(scalar_or_list(v) for v in value) + "]"
     if isinstance(value, bool):

@@ -83,6 +83,8 @@ class ItemChange:
 
 @dataclass
 class CaseDiff:
+    """What changed between two runs: items and facts."""
+
     old: RunSide
     new: RunSide
     items: list  # ItemChange, by change (CHANGES order), scenarios first, then id
@@ -119,6 +121,7 @@ def fact_keys(fact: Fact) -> dict:
 
 
 def strict(value: Any) -> Any:
+    """A value in a form equal exactly when SPEC 3.1 calls two values equal."""
     if value is None:
         return None
     if isinstance(value, tuple):
@@ -137,6 +140,7 @@ def shown(fact: Fact, key: str) -> Any:
 
 
 def described(fact: Fact, keys: tuple = ()) -> FactChange:
+    """A fact as a diff lists it."""
     return FactChange(fact.id, fact.type, fact.date.isoformat() if fact.date else None, fact.text, keys)
 
 
@@ -196,6 +200,7 @@ def references(rulesets: list) -> dict:
 
 
 def compare_items(old: RunResult, new: RunResult, refs: dict, added: set, removed: set, changed: set) -> list:
+    """The items whose status changed between two runs, and the facts behind each."""
     before = {r.id: r for r in old.items()}
     after = {r.id: r for r in new.items()}
     out = []
@@ -235,6 +240,7 @@ def compare_items(old: RunResult, new: RunResult, refs: dict, added: set, remove
 
 
 def side(label: str, case: Case, result: RunResult) -> RunSide:
+    """One side of a diff as the report heads it."""
     return RunSide(label, case.id, case.file, result.as_of, tuple(result.rulesets), result.worlds, result.facts_in_run)
 
 

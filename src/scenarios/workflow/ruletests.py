@@ -37,6 +37,8 @@ class ItemCheck:
 
 @dataclass
 class RuleTestResult:
+    """One test run: each expectation checked, and what the run triggered."""
+
     test: RuleTest
     checks: list  # ItemCheck, in the order expected
     triggered: frozenset  # ids triggered or contested in this test's run
@@ -106,6 +108,7 @@ def run_test(test: RuleTest, max_worlds: int = DEFAULT_MAX_WORLDS) -> RuleTestRe
 
 
 def at_test(p: Problem, test: RuleTest) -> Problem:
+    """A problem of a test's run, said at the test."""
     if p.line or p.file not in (test.file, test.case.file):
         return p
     return Problem(test.file, f"test '{test.name}': {p.message}", test.line, test.column, p.severity, code=p.code)

@@ -139,6 +139,7 @@ scenarios:
 
 
 def default_path(kind: str, name: str) -> str:
+    """Where `scenarios new` writes a file of this kind and name by default."""
     return os.path.join(FOLDERS[kind], f"{name}.yaml")
 
 
