@@ -114,6 +114,7 @@ class Case:
     sources: dict  # key -> Source
     facts: tuple  # Fact, in file order
     file: str
+    classification: Optional[str] = None  # the handling marking every report prints at its top and bottom
     index: Optional[dict] = field(default=None, repr=False, compare=False)  # by_id, when made already
 
     @functools.cached_property

@@ -61,7 +61,7 @@ def _re2() -> tuple:
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
-CASE_KEYS = ("case", "title", "as_of", "rulesets", "sources", "facts")
+CASE_KEYS = ("case", "title", "classification", "as_of", "rulesets", "sources", "facts")
 SOURCE_KEYS = ("name", "reliability")
 RULESET_KEYS = ("ruleset", "title", "description", "indicators", "scenarios")
 ITEM_KEYS = ("id", "title", "description", "when", "derive", "implications", "signposts")
@@ -225,6 +225,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
             b.error((), f"a case needs '{key}'", "missing-key")
     case_id = b.ident(root["case"], ("case",), "the case id") if "case" in root else None
     title = b.text(root.get("title"), ("title",), "title") if root.get("title") is not None else None
+    classification = b.text(root.get("classification"), ("classification",), "classification")
     as_of = b.date(root["as_of"], ("as_of",), "as_of") if "as_of" in root else None
     rulesets: tuple = ()
     if root.get("rulesets") is not None:
@@ -248,6 +249,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
     case = Case(
         id=case_id,
         title=title or case_id,
+        classification=classification or None,
         as_of=as_of,
         rulesets=rulesets,
         sources=sources,

@@ -87,6 +87,8 @@ class ItemResult:
     implications: list
     signposts: list
     description: Optional[str] = None
+    probability: Optional[float] = None  # with the analyst's p: the sum over the worlds where it holds
+    likelihood: Optional[str] = None  # its ICD 203 word; None when there is no p, or it is 0 or 1
     because_world: list = field(default_factory=list)  # hypotheses of the world `because` shows
     critical_checked: bool = True  # False: too many candidate facts to re-run
 
@@ -141,6 +143,7 @@ class RunResult:
     scenarios: list  # ItemResult
     indicators: list  # ItemResult
     sources: dict = field(default_factory=dict)  # key -> (name, reliability)
+    classification: Optional[str] = None  # the case's handling marking
     warnings: list = field(default_factory=list)
     explanation: Optional[Explanation] = None
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis

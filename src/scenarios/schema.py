@@ -259,6 +259,7 @@ def case_schema() -> dict:
         "properties": {
             "case": ref("id", "Case id", "The case's id: lowercase letters, digits and '-'."),
             "title": ref("text", "Title", "A one-line title (default: the case id)."),
+            "classification": ref("text", "Classification", "The case's handling marking, such as UNCLASSIFIED//FOR TRAINING: every report prints it at its top and bottom."),
             "as_of": ref("date", "As of", "The day the analysis is made, YYYY-MM-DD; windows count back from it."),
             "rulesets": doc(
                 "Rulesets",

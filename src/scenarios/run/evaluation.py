@@ -97,6 +97,7 @@ def evaluate(
         explanation=chosen,
         case=case.id,
         title=case.title,
+        classification=case.classification,
         as_of=as_of.isoformat(),
         rulesets=sorted({rs.id for rs in rulesets}),
         facts_total=len(case.facts),
