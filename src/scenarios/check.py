@@ -78,7 +78,7 @@ def check_together(cases: list, rulesets: list) -> list[Problem]:
         if cases:
             types = {f.type for case in cases for f in case.facts}
             for iid, item in program.items.items():
-                needed = sorted({c.type for c in walk(item.when) if isinstance(c, Match)} - types)
+                needed = sorted({t for c in walk(item.when) if isinstance(c, Match) for t in c.types} - types)
                 if needed and item.kind == "scenario":
                     problems.append(
                         Problem(item.file, f"no case checked has facts of type {', '.join(needed)}, which '{iid}' matches", severity="warning", path=item.path + ("id",), code="unused")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from .errors import InputError, Problem
-from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Ref, Test, Window, walk
+from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Of, Ref, Test, Window, walk
 from .values import MISSING, ORDERING, elements, kind, token
 
 EQUALITY_JOIN = ("eq", "contains", "in")
@@ -42,6 +42,17 @@ OPEN = "!open"
 def fact_type(name: str) -> str:
     """The engine type of a case fact of type `name`."""
     return "f:" + name
+
+
+def types_type(types: tuple) -> str:
+    """The engine type of a pattern: one fact type's, or for `match: [a, b]` a group of
+    fact types (`g:...`), which facts of each member type carry as a flag."""
+    return fact_type(types[0]) if len(types) == 1 else "g:" + json.dumps(list(types))
+
+
+def member_types(ty: str) -> tuple:
+    """The engine types of the facts a pattern of engine type `ty` can match."""
+    return tuple(fact_type(t) for t in json.loads(ty[2:])) if ty.startswith("g:") else (ty,)
 
 
 def item_type(item_id: str) -> str:
@@ -138,6 +149,7 @@ class Program:
     join_keys: dict  # engine type -> sorted attribute keys with j-fields
     referenced: set  # item ids whose derivations enter the engine
     fact_types: set  # case fact types some pattern can match
+    groups: dict = field(default_factory=dict)  # engine type of a `match: [a, b]` -> its flag
     plans: dict = field(default_factory=dict)  # engine type -> EncodingPlan
     copies: dict = field(default_factory=dict)  # engine type -> copies of each fact (default 1)
     definition: dict = field(default_factory=dict)
@@ -262,6 +274,10 @@ def references(cond, negative: bool) -> Iterator[tuple[str, bool]]:
         yield from references(cond.condition, True)
     elif isinstance(cond, Count):
         yield from references(cond.match, True)
+    elif isinstance(cond, Of):
+        # with at_most, more holding can make it fail: stratified like not (SPEC 3.1)
+        for c in cond.conditions:
+            yield from references(c, negative or cond.at_most is not None)
 
 
 def dnf(cond) -> list[list]:
@@ -286,7 +302,7 @@ def pattern_key(cond, as_of: datetime.date) -> PatternKey:
     literal = tuple(t for t in cond.tests if not isinstance(t.operand, Ref))
     if isinstance(cond, Match):
         lo, hi = window_bounds(cond.window, as_of)
-        return PatternKey(fact_type(cond.type), literal, lo, hi)
+        return PatternKey(types_type(cond.types), literal, lo, hi)
     return PatternKey(item_type(cond.id), literal, None, None)
 
 
@@ -349,6 +365,7 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
                 key = pattern_key(c, as_of)
                 program.collectors.setdefault(key, len(program.collectors))
                 note_pattern(program, c, key)
+    share_copies(program)
     program.plans = encoding_plans(program)
     program.definition = engine_definition(program)
     return program
@@ -357,13 +374,31 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
 def note_pattern(program: Program, cond, key: PatternKey) -> None:
     """Record which fact types, attribute keys and patterns the engine must see."""
     if isinstance(cond, Match):
-        program.fact_types.add(cond.type)
+        program.fact_types.update(cond.types)
+        if len(cond.types) > 1:
+            program.groups.setdefault(key.ty, f"tg{len(program.groups)}")
     else:
         program.referenced.add(cond.id)
     for t in cond.tests:
         symbol(program, t.key)
         if t.op == "matches" and not any(r[0] == t.key and r[1] == t.operand for r in program.regexes):
             program.regexes.append((t.key, t.operand))
+
+
+def share_copies(program: Program) -> None:
+    """Give every fact type of a `match: [a, b]` group as many copies as any of them
+    needs, and the group as many: a pattern over the group tests the copy number,
+    which a fact has only when its type has copies."""
+    changed = True
+    while changed:
+        changed = False
+        for ty in program.groups:
+            members = member_types(ty)
+            most = max(program.copies.get(t, 1) for t in members)
+            for t in members + (ty,):
+                if program.copies.get(t, 1) != most:
+                    program.copies[t] = most
+                    changed = True
 
 
 def symbol(program: Program, key: str) -> str:
@@ -376,7 +411,7 @@ def symbol(program: Program, key: str) -> str:
 def compile_body(program: Program, iid: str, index: int, literals: list) -> list:
     """The engine body of one conjunction (a list, for the caller's convenience)."""
     positives = [c for c in literals if isinstance(c, (Match, ItemRef))]
-    guards = [c for c in literals if isinstance(c, (Not, Count))]
+    guards = [c for c in literals if isinstance(c, (Not, Count, Of))]
     keys = [pattern_key(c, program.as_of) for c in positives]
     for c, k in zip(positives, keys):
         note_pattern(program, c, k)
@@ -388,13 +423,15 @@ def build_body(program: Program, iid: str, index: int, positives: list, keys: li
     # engine fact to two patterns of a rule: the n-th pattern of a type in a body
     # takes the n-th copy of each fact of that type (see `encode`).
     """One conjunction as an engine body: its patterns, joins, copies and guards."""
-    seen: dict = {}
-    copy_of = []
-    for k in keys:
-        copy_of.append(seen.get(k.ty, 0))
-        seen[k.ty] = copy_of[-1] + 1
-    for ty, n in seen.items():
-        program.copies[ty] = max(program.copies.get(ty, 1), n)
+    # With `match: [a, b]`, patterns of different engine types may take the same facts:
+    # a pattern takes the first copy that no earlier pattern sharing a fact type takes.
+    members = [set(member_types(k.ty)) for k in keys]
+    copy_of: list = []
+    for i, mine in enumerate(members):
+        taken = {copy_of[j] for j in range(i) if members[j] & mine}
+        copy_of.append(next(k for k in itertools.count() if k not in taken))
+        for ty in mine:
+            program.copies[ty] = max(program.copies.get(ty, 1), copy_of[-1] + 1)
     blocks = [[i] for i in range(len(positives))]
     alias_of: dict[int, str] = {}
     patterns: list[Pattern] = []
@@ -424,11 +461,11 @@ def build_body(program: Program, iid: str, index: int, positives: list, keys: li
             later, earlier = (a, b) if position[mine] > position[other] else (b, a)
             patterns[position[later[0]]].joins.append((later[1], earlier[0], earlier[1]))
             for (alias, key) in (a, b):
-                ty = patterns[position[alias]].key.ty
-                keys_ = program.join_keys.setdefault(ty, [])
-                if key not in keys_:
-                    keys_.append(key)
-                    keys_.sort()
+                for ty in member_types(patterns[position[alias]].key.ty):
+                    keys_ = program.join_keys.setdefault(ty, [])
+                    if key not in keys_:
+                        keys_.append(key)
+                        keys_.sort()
                 symbol(program, key)
     for g in guards:
         for c in walk(g):
@@ -494,7 +531,7 @@ def number_key(x) -> str:
 
 def alpha_expression(program: Program, key: PatternKey) -> list:
     """The engine expression of a pattern's tests on one fact: type, literals, window."""
-    parts: list = [{"ty": key.ty}]
+    parts: list = [{program.groups[key.ty]: 1} if key.ty in program.groups else {"ty": key.ty}]
     parts.extend(test_expression(program, t) for t in key.tests)
     if key.lo is not None:
         parts.append({"$gte": {"dn": key.lo}})
@@ -614,6 +651,7 @@ class EncodingPlan:
     screens: Optional[list]  # (key, tokens or None, lo, hi) per pattern; None: no screen
     shared: Optional[list] = None  # the same, for patterns of rules over several facts
     spread: list = field(default_factory=list)  # (screen, j-field) of patterns of joins spread by value
+    flags: list = field(default_factory=list)  # the `match: [a, b]` groups facts of this type belong to
 
 
 def screen_of(key: PatternKey) -> tuple:
@@ -626,33 +664,39 @@ def screen_of(key: PatternKey) -> tuple:
 
 
 def encoding_plans(program: Program) -> dict:
-    """For each engine type, what `encode` must put on its facts and which facts can be screened out."""
+    """For each engine type of case facts, what `encode` must put on its facts and which
+    facts can be screened out. A pattern over `match: [a, b]` counts for each type."""
     facets: dict = {}
     windows: dict = {}
     screens: dict = {}
     for key in program.collectors:
-        need = facets.setdefault(key.ty, {})
-        if key.lo is not None or key.hi is not None:
-            windows[key.ty] = True
+        members = member_types(key.ty)
         screen = None
         for t in key.tests:
-            f = need.setdefault(t.key, set())
             if t.op in ("eq", "contains", "in"):
-                f.add("t")
+                letters = "t"
                 if screen is None:
                     screen = (t.key, frozenset(token(x) for x in (t.operand if t.op == "in" else (t.operand,))))
             elif t.op in ("ne", "not_in"):
-                f.update("tec")
+                letters = "tec"
             elif t.op == "exists":
-                f.add("e")
+                letters = "e"
             elif t.op in ORDERING and kind(t.operand) != "bool":
-                f.add({"num": "n", "str": "s", "date": "d"}[kind(t.operand)])
-        entry = screens.setdefault(key.ty, [])
-        if entry is not None:
-            if screen is None and key.lo is None and key.hi is None:
-                screens[key.ty] = None
+                letters = {"num": "n", "str": "s", "date": "d"}[kind(t.operand)]
             else:
-                entry.append((screen[0] if screen else None, screen[1] if screen else None, key.lo, key.hi))
+                letters = ""
+            for ty in members:
+                facets.setdefault(ty, {}).setdefault(t.key, set()).update(letters)
+        for ty in members:
+            facets.setdefault(ty, {})
+            if key.lo is not None or key.hi is not None:
+                windows[ty] = True
+            entry = screens.setdefault(ty, [])
+            if entry is not None:
+                if screen is None and key.lo is None and key.hi is None:
+                    screens[ty] = None
+                else:
+                    entry.append((screen[0] if screen else None, screen[1] if screen else None, key.lo, key.hi))
     # Facts that may meet others in one rule must share an engine session; the rest
     # (single-pattern rules: counts, plain matches) may go to any (see engine.run_session).
     # A rule of two case-fact patterns joined by one equality is met within the facts
@@ -672,12 +716,13 @@ def encoding_plans(program: Program) -> dict:
                     jkey = key if p is pattern else other_key
                     spread.setdefault(p.key.ty, []).append((sc, program.symbols[jkey] + "j"))
                     continue
-                entry = shared.setdefault(p.key.ty, [])
-                if entry is not None:
-                    if sc[1] is None and sc[2] is None and sc[3] is None:
-                        shared[p.key.ty] = None
-                    else:
-                        entry.append(sc)
+                for ty in member_types(p.key.ty):
+                    entry = shared.setdefault(ty, [])
+                    if entry is not None:
+                        if sc[1] is None and sc[2] is None and sc[3] is None:
+                            shared[ty] = None
+                        else:
+                            entry.append(sc)
     plans = {}
     for ty in set(facets) | set(program.join_keys):
         need = facets.get(ty, {})
@@ -686,9 +731,10 @@ def encoding_plans(program: Program) -> dict:
         regexes = [
             (f"r{i}", k, r)
             for i, (k, r) in enumerate(program.regexes)
-            if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if key.ty == ty for t in key.tests)
+            if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
         ]
-        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []))
+        flags = [flag for group, flag in program.groups.items() if ty in member_types(group)]
+        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), flags)
     return plans
 
 
@@ -749,6 +795,8 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
     shared = not screened_out(plan.shared, tokens_of, day)
     spread = tuple(dict.fromkeys(jf for sc, jf in plan.spread if not screened_out([sc], tokens_of, day)))
     base: dict[str, Any] = {"ty": ty, "fid": fid}
+    for flag in plan.flags:
+        base[flag] = 1
     if day is not None and plan.window:
         base["dn"] = day
     for key, s, facets in plan.fields:

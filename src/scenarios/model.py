@@ -6,6 +6,7 @@ import datetime
 import functools
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any, Optional, Union
 
 from .values import token
@@ -14,8 +15,8 @@ RELIABILITY = "ABCDEF"  # Admiralty source reliability, A (completely reliable) 
 CREDIBILITY = range(1, 7)  # Admiralty information credibility, 1 (confirmed) to 6 (cannot be judged)
 ID_PATTERN = "[a-z0-9][a-z0-9-]*"  # ids of cases, rulesets, indicators and scenarios
 ID_RE = re.compile(ID_PATTERN + r"\Z")
-RESERVED_FACT_KEYS = ("id", "type", "date", "source", "credibility", "text")
-VISIBLE_RESERVED = ("id", "date", "source", "credibility", "text")
+RESERVED_FACT_KEYS = ("id", "type", "date", "reported", "source", "credibility", "text")
+VISIBLE_RESERVED = ("id", "date", "reported", "source", "credibility", "text")
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ class Alternative:
     value: Any  # a Value, or None for "missing in this world"
     source: Optional[str] = None
     credibility: Optional[int] = None
+    p: Optional[Fraction] = None  # the analyst's probability, exactly as written (0.1 is 1/10)
 
 
 @dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build 100,000 times
@@ -74,6 +76,13 @@ class Fact:
     values: dict  # what `where` sees in every world: uncontested attributes, id, date...
     contested: dict  # key -> tuple[Alternative, ...]; "present" may be among them
     path: tuple = ()
+    reported: Optional[datetime.date] = None  # when the analyst could first know of it
+
+    @property
+    def known(self) -> Optional[datetime.date]:
+        """The day a run can first see the fact: its `reported` day, else its `date`;
+        None for a fact with neither, which every run sees."""
+        return self.reported if self.reported is not None else self.date
 
     @property
     def attributes(self) -> dict:
@@ -85,12 +94,14 @@ class Fact:
         return dict(self.values)
 
 
-def fact_values(attributes: dict, fid: str, date, source, credibility, text) -> dict:
+def fact_values(attributes: dict, fid: str, date, source, credibility, text, reported=None) -> dict:
     """`attributes` (taken, not copied) with the reserved keys `where` sees: a Fact's
     `values`. One dict a fact: a million-fact case holds no second copy."""
     attributes["id"] = fid
     if date is not None:
         attributes["date"] = date
+    if reported is not None:
+        attributes["reported"] = reported
     if source is not None:
         attributes["source"] = source
     if credibility is not None:
@@ -115,7 +126,16 @@ class Case:
     facts: tuple  # Fact, in file order
     file: str
     classification: Optional[str] = None  # the handling marking every report prints at its top and bottom
+    likelihood: bool = False  # whether the analyst gave p: then every alternative has one
     index: Optional[dict] = field(default=None, repr=False, compare=False)  # by_id, when made already
+
+    @functools.cached_property
+    def by_type(self) -> dict:
+        """fact type -> its facts, in file order, made once."""
+        out: dict = {}
+        for f in self.facts:
+            out.setdefault(f.type, []).append(f)
+        return out
 
     @functools.cached_property
     def by_id(self) -> dict:
@@ -189,9 +209,10 @@ class Window:
 
 @dataclass(frozen=True)
 class Match:
-    """`match: TYPE` with `where` tests, a window and an optional `as` name."""
+    """`match: TYPE` (or a list of types) with `where` tests, a window and an optional
+    `as` name."""
 
-    type: str
+    types: tuple  # the fact types it matches, sorted; one most of the time
     tests: tuple = ()
     window: Optional[Window] = None
     binds: Optional[str] = None
@@ -242,8 +263,26 @@ class Count:
     at_most: Optional[int] = None
     path: tuple = field(default=(), compare=False)
 
+    def within(self, n: int) -> bool:
+        """Whether `n` facts counted is within the bounds."""
+        return (self.at_least is None or n >= self.at_least) and (self.at_most is None or n <= self.at_most)
 
-Condition = Union[Match, ItemRef, All, AnyOf, Not, Count]
+
+@dataclass(frozen=True)
+class Of:
+    """`of: [...]` with bounds: how many of the conditions hold, each judged on its own."""
+
+    conditions: tuple
+    at_least: Optional[int] = None
+    at_most: Optional[int] = None
+    path: tuple = field(default=(), compare=False)
+
+    def within(self, n: int) -> bool:
+        """Whether `n` conditions holding is within the bounds."""
+        return (self.at_least is None or n >= self.at_least) and (self.at_most is None or n <= self.at_most)
+
+
+Condition = Union[Match, ItemRef, All, AnyOf, Not, Count, Of]
 
 
 @dataclass(frozen=True)
@@ -276,7 +315,7 @@ class Ruleset:
 def walk(condition) -> list:
     """Every condition of a tree, the root first."""
     out = [condition]
-    if isinstance(condition, (All, AnyOf)):
+    if isinstance(condition, (All, AnyOf, Of)):
         for c in condition.conditions:
             out.extend(walk(c))
     elif isinstance(condition, Not):

@@ -11,6 +11,7 @@ import datetime
 import functools
 import math
 import re
+from fractions import Fraction
 from sys import intern
 from typing import Any, Optional
 
@@ -30,6 +31,7 @@ from .model import (
     ItemRef,
     Match,
     Not,
+    Of,
     Ref,
     Regex,
     Ruleset,
@@ -60,15 +62,16 @@ def _re2() -> tuple:
     return re2, options
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
 
-RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
+RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "reported", "source", "credibility", "text", "present"))
 CASE_KEYS = ("case", "title", "classification", "as_of", "rulesets", "sources", "facts")
 SOURCE_KEYS = ("name", "reliability")
 RULESET_KEYS = ("ruleset", "title", "description", "indicators", "scenarios")
 ITEM_KEYS = ("id", "title", "description", "when", "derive", "implications", "signposts")
-HEADS = ("match", "indicator", "scenario", "all", "any", "not", "count")
+HEADS = ("match", "indicator", "scenario", "all", "any", "not", "count", "of")
 MATCH_KEYS = ("match", "where", "within", "from", "until", "as")
 REF_KEYS = ("where", "as")
 COUNT_KEYS = ("count", "at_least", "at_most")
+OF_KEYS = ("of", "at_least", "at_most")
 
 
 class Builder:
@@ -238,6 +241,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
             b.error(("rulesets",), f"rulesets must be a list of ruleset ids, not {describe(raw)}", "type")
     sources = build_sources(b, root.get("sources"))
     facts, index = build_facts(b, root.get("facts"), sources, consume) if "facts" in root else ((), {})
+    likelihood = check_likelihood(b, facts)
     cited = {f.source for f in facts} | {
         a.source for f in facts for alts in f.contested.values() for a in alts
     }
@@ -250,6 +254,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
         id=case_id,
         title=title or case_id,
         classification=classification or None,
+        likelihood=likelihood,
         as_of=as_of,
         rulesets=rulesets,
         sources=sources,
@@ -301,6 +306,44 @@ def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
         b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}", "type")
         return None
     return int(value)
+
+
+def probability(b: Builder, value: Any, path: tuple) -> Optional[Fraction]:
+    """An alternative's `p`, a number from 0 to 1, exactly as the analyst wrote it (0.1
+    is 1/10, not the float nearest to it)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (isinstance(value, float) and not math.isfinite(value)):
+        b.error(path, f"p must be a probability, a number from 0 to 1, not {describe(value)}", "type")
+        return None
+    exact = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
+    if not 0 <= exact <= 1:
+        b.error(path, f"p must be a probability from 0 to 1, not {value}", "value")
+        return None
+    return exact
+
+
+P_TOLERANCE = Fraction(1, 1000)  # how far from 1 the p of one key may sum
+
+
+def check_likelihood(b: Builder, facts: list) -> bool:
+    """Whether the case gives p, after checking SPEC 3.1's rule: once any alternative
+    gives p, every alternative of every contested key does, and each key's p sum to 1
+    (within 0.001). A problem names the key (`fact.key`)."""
+    if not any(a.p is not None for f in facts for alts in f.contested.values() for a in alts):
+        return False
+    for f in facts:
+        for key, alts in f.contested.items():
+            if key == "present" and len(alts) == 1 and alts[0].value is False and alts[0].p is None:
+                continue  # `present: false` written plainly: no hypothesis
+            where = f.path + (key,)
+            lacking = [j for j, a in enumerate(alts) if a.p is None]
+            for j in lacking:
+                b.error(where + ("one_of", j), f"{f.id}.{key}: this alternative has no p; once an alternative of the case gives p, every alternative of every contested key must ({{value: ..., p: 0.4}})", "missing-key")
+            if lacking:
+                continue
+            total = sum(a.p for a in alts)
+            if abs(total - 1) > P_TOLERANCE:
+                b.error(where, f"{f.id}.{key}: the p of its alternatives sum to {float(total):g}; they must sum to 1", "value")
+    return True
 
 
 def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[str]:
@@ -392,6 +435,13 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
         date = _day(date)
         if date is None:
             return None
+    reported = m.get("reported")
+    if reported is not None:
+        if type(reported) is not str or not DATE_RE.match(reported):
+            return None
+        reported = _day(reported)
+        if reported is None or date is None or reported < date:
+            return None
     src = m.get("source")
     if src is not None:
         if type(src) is not str or src not in sources:
@@ -435,7 +485,7 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
         if v is _SLOW:
             return None
         attributes[intern(key)] = v
-    return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text), {}, path)
+    return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text, reported), {}, path, reported)
 
 
 def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optional[dict] = None) -> Optional[Fact]:
@@ -465,6 +515,12 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
     if m.get("date") is not None and date is None:
         ok = False
+    reported = b.date(m["reported"], path + ("reported",), "reported") if m.get("reported") is not None else None
+    if m.get("reported") is not None and reported is None:
+        ok = False
+    elif reported is not None and date is not None and reported < date:
+        b.error(path + ("reported",), f"reported {reported.isoformat()} is earlier than date {date.isoformat()}: a fact cannot be known before it happens", "value")
+        ok = False
     src = source_key(b, m.get("source"), path + ("source",), sources)
     cred = credibility(b, m.get("credibility"), path + ("credibility",))
     text = b.text(m.get("text"), path + ("text",), "text")
@@ -482,7 +538,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             b.error(path + (raw_key,), f"an attribute name must be text, not {describe(raw_key)}", "type")
             ok = False
             continue
-        if key in ("id", "type", "date", "source", "credibility", "text"):
+        if key in ("id", "type", "date", "reported", "source", "credibility", "text"):
             if isinstance(raw, dict) and "one_of" in raw:
                 b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of", "value")
                 ok = False
@@ -514,7 +570,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             attributes[key] = v
     if not ok:
         return None
-    return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text), contested, path)
+    return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text, reported), contested, path, reported)
 
 
 def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
@@ -531,7 +587,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
     for j, alt in enumerate(alts_raw):
         apath = path + ("one_of", j)
         if isinstance(alt, dict):
-            b.keys(alt, ("value", "source", "credibility"), apath, "an alternative")
+            b.keys(alt, ("value", "source", "credibility", "p"), apath, "an alternative")
             if "value" not in alt:
                 b.error(apath, "an alternative needs 'value'", "missing-key")
                 ok = False
@@ -545,6 +601,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
                     value,
                     source_key(b, alt.get("source"), apath + ("source",), sources),
                     credibility(b, alt.get("credibility"), apath + ("credibility",)),
+                    probability(b, alt["p"], apath + ("p",)) if "p" in alt else None,
                 )
             )
         else:
@@ -674,7 +731,7 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
         hint = next((h for h in (suggest.did_you_mean(str(key), HEADS) for key in m) if h), "")
         b.error(path, f"a condition needs one of: {', '.join(HEADS)}", "missing-key", hint)
         return None
-    if len(heads) > 1 and not (set(heads) == {"count"}):
+    if len(heads) > 1:
         b.error(path, f"a condition takes one of {', '.join(HEADS)}, not several ({', '.join(heads)}); combine them with all: or any:", "value")
         return None
     head = heads[0]
@@ -716,10 +773,28 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
         b.keys(m, ("not",), path, "a not")
         inner = build_condition(b, m["not"], path + ("not",), outer)
         return None if inner is None else Not(inner, path)
+    if head == "of":
+        return build_of(b, m, path, outer)
     # count
     b.keys(m, COUNT_KEYS, path, "a count")
+    bounds = build_bounds(b, m, path, "a count", "facts")
+    if bounds is None:
+        return None
+    inner_raw = m["count"]
+    if not (isinstance(inner_raw, dict) and "match" in inner_raw):
+        b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}", "operator")
+        return None
+    inner = build_match(b, inner_raw, path + ("count",), outer)
+    if inner is None:
+        return None
+    return Count(inner, bounds.get("at_least"), bounds.get("at_most"), path)
+
+
+def build_bounds(b: Builder, m: dict, path: tuple, what: str, counted: str, most: Optional[int] = None) -> Optional[dict]:
+    """The at_least / at_most of a count or an of: one or both, whole numbers 0 or
+    more, at_least no more than at_most (nor than `most`, the conditions an of has)."""
     if "at_least" not in m and "at_most" not in m:
-        b.error(path, "a count needs at_least or at_most beside it", "missing-key")
+        b.error(path, f"{what} needs at_least or at_most beside it", "missing-key")
         return None
     bounds = {}
     for key in ("at_least", "at_most"):
@@ -729,14 +804,31 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
                 b.error(path + (key,), f"{key} must be a whole number 0 or more, not {describe(v)}", "type")
                 return None
             bounds[key] = v
-    inner_raw = m["count"]
-    if not (isinstance(inner_raw, dict) and "match" in inner_raw):
-        b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}", "operator")
+    if most is not None and bounds.get("at_least", 0) > most:
+        b.error(path + ("at_least",), f"at_least {bounds['at_least']} is more than the {most} condition{'s' if most != 1 else ''} listed: it can never hold", "value")
         return None
-    inner = build_match(b, inner_raw, path + ("count",), outer)
-    if inner is None:
+    if bounds.get("at_least", 0) > bounds.get("at_most", bounds.get("at_least", 0)):
+        message = f"at_least {bounds['at_least']} is more than at_most {bounds['at_most']}: no number of {counted} is both"
+        if most is not None:  # SPEC 3.1 makes it an error for an of
+            b.error(path + ("at_least",), message, "value")
+            return None
+        b.warn(path + ("at_least",), message + ", so it never holds", "value")
+    return bounds
+
+
+def build_of(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[Of]:
+    """`of: [...]` with bounds. Each condition is judged on its own, like a branch of
+    `any`: it sees the names bound around the `of`, and names it binds stay inside it."""
+    b.keys(m, OF_KEYS, path, "an of")
+    conds = m["of"]
+    if not isinstance(conds, list):
+        b.error(path + ("of",), f"of must be a list of conditions, not {describe(conds)}", "type")
         return None
-    return Count(inner, bounds.get("at_least"), bounds.get("at_most"), path)
+    built = [build_condition(b, c, path + ("of", i), outer) for i, c in enumerate(conds)]
+    bounds = build_bounds(b, m, path, "an of", "conditions", most=len(conds))
+    if bounds is None or any(c is None for c in built):
+        return None
+    return Of(tuple(built), bounds.get("at_least"), bounds.get("at_most"), path)
 
 
 def visible_binds(conds: list) -> list:
@@ -766,10 +858,24 @@ def build_binds(b: Builder, m: dict, path: tuple, outer) -> Optional[str]:
 def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[Match]:
     """A `match` condition, or None when it holds an error."""
     b.keys(m, MATCH_KEYS, path, "a match")
-    ftype = as_key(m.get("match"))
-    if not ftype:
-        b.error(path + ("match",), f"match takes a fact type, not {describe(m.get('match'))}", "operator")
-        return None
+    raw = m.get("match")
+    if isinstance(raw, list):
+        if not raw:
+            b.error(path + ("match",), "match takes a fact type or a non-empty list of them, not an empty list", "value")
+            return None
+        types = [as_key(t) for t in raw]
+        for i, (t, r) in enumerate(zip(types, raw)):
+            if not t:
+                b.error(path + ("match", i), f"each type of match must be a fact type, not {describe(r)}", "type")
+        if not all(types):
+            return None
+        types = tuple(sorted(set(types)))
+    else:
+        ftype = as_key(raw)
+        if not ftype:
+            b.error(path + ("match",), f"match takes a fact type or a list of them, not {describe(raw)}", "operator")
+            return None
+        types = (ftype,)
     binds = build_binds(b, m, path, outer)
     tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
     within = None
@@ -785,7 +891,7 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
     if ("from" in m and start is None) or ("until" in m and end is None) or tests is None:
         return None
     window = Window(within, start, end) if (within or start or end) else None
-    return Match(ftype, tests, window, binds, path)
+    return Match(types, tests, window, binds, path)
 
 
 def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional[tuple]:

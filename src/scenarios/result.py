@@ -87,6 +87,8 @@ class ItemResult:
     implications: list
     signposts: list
     description: Optional[str] = None
+    held: Optional[int] = None  # for a near miss: how many of its top-level conditions hold,
+    needed: Optional[int] = None  # and how many are needed (all of an all, at_least of an of)
     probability: Optional[float] = None  # with the analyst's p: the sum over the worlds where it holds
     likelihood: Optional[str] = None  # its ICD 203 word; None when there is no p, or it is 0 or 1
     because_world: list = field(default_factory=list)  # hypotheses of the world `because` shows
@@ -100,6 +102,7 @@ class Hypothesis:
     fact: str
     key: str
     alternatives: list  # (value JSON-ready, source key, source name, Grade)
+    p: Optional[list] = None  # with p: each alternative's probability, the key's p divided by their sum
 
 
 @dataclass
@@ -144,10 +147,12 @@ class RunResult:
     indicators: list  # ItemResult
     sources: dict = field(default_factory=dict)  # key -> (name, reliability)
     classification: Optional[str] = None  # the case's handling marking
+    likelihood: bool = False  # whether the case gives p: items then have a probability
     warnings: list = field(default_factory=list)
     explanation: Optional[Explanation] = None
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
     matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])
+    matrix_given: dict = field(default_factory=dict)  # with p: item id -> [probability given each column's hypothesis]
 
     def items(self) -> list:
         return self.scenarios + self.indicators

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from .model import All, AnyOf, Count, ItemRef, Match, Not, Ref, Regex, Test
+from .model import All, AnyOf, Count, ItemRef, Match, Not, Of, Ref, Regex, Test
 from .values import canonical
 
 OP_WORDS = {
@@ -90,7 +90,7 @@ def condition(c, as_of: datetime.date) -> str:
     if isinstance(c, Match):
         where = f" where {tests(c.tests)}" if c.tests else ""
         bind = f" (as ${c.binds})" if c.binds else ""
-        return f"{c.type}{where}{window(c, as_of)}{bind}"
+        return f"{' or '.join(c.types)}{where}{window(c, as_of)}{bind}"
     if isinstance(c, ItemRef):
         where = f" with {tests(c.tests)}" if c.tests else ""
         return f"{c.kind} {c.id}{where}"
@@ -102,6 +102,8 @@ def condition(c, as_of: datetime.date) -> str:
         return "all of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
     if isinstance(c, AnyOf):
         return "any of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
+    if isinstance(c, Of):
+        return f"{bounds(c.at_least, c.at_most)} of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
     return str(c)
 
 
@@ -123,4 +125,6 @@ def missing(c, as_of: datetime.date, count: int | None = None) -> str:
         return f"{have}, {bounds(c.at_least, c.at_most)} needed: {condition(c.match, as_of)}"
     if isinstance(c, AnyOf):
         return "none of these holds: " + "; ".join(condition(x, as_of) for x in c.conditions)
+    if isinstance(c, Of) and count is not None:
+        return f"{count} of these hold{'s' if count == 1 else ''}, {bounds(c.at_least, c.at_most)} needed: " + "; ".join(condition(x, as_of) for x in c.conditions)
     return f"does not hold: {condition(c, as_of)}"

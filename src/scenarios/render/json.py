@@ -31,6 +31,10 @@ def node(n: Node) -> dict:
         out["count"] = n.count
         out["facts"] = list(n.facts)
         out["more"] = n.more
+    elif n.kind == "of":
+        out["held"] = n.count
+        out["facts"] = list(n.facts)
+        out["derivations"] = [derivation(d) for d in n.children]
     return out
 
 
@@ -54,6 +58,10 @@ def item(r: ItemResult) -> dict:
         "holds_if": r.holds_if,
         "near_miss": r.near_miss,
         "missing": r.missing,
+        "held": r.held,
+        "needed": r.needed,
+        "probability": r.probability,
+        "likelihood": r.likelihood,
         "because": [derivation(d) for d in r.because],
         "because_world": r.because_world,
         "evidence": {
@@ -103,14 +111,18 @@ def to_dict(result: RunResult) -> dict:
                 "fact": h.fact,
                 "key": h.key,
                 "alternatives": [
-                    {"value": v, "source": s, "source_name": n, "grade": str(g)} for v, s, n, g in h.alternatives
+                    {"value": v, "source": s, "source_name": n, "grade": str(g), "p": h.p[i] if h.p else None}
+                    for i, (v, s, n, g) in enumerate(h.alternatives)
                 ],
             }
             for h in result.hypotheses
         ],
         "matrix": {
             "columns": [f"{fact}.{rest}" for fact, rest in result.matrix_columns],
-            "rows": [{"id": iid, "cells": [list(cell) for cell in cells]} for iid, cells in result.matrix],
+            "rows": [
+                {"id": iid, "cells": [list(cell) for cell in cells], "given": result.matrix_given.get(iid)}
+                for iid, cells in result.matrix
+            ],
         },
         "scenarios": [item(r) for r in result.scenarios],
         "indicators": [item(r) for r in result.indicators],

@@ -11,7 +11,7 @@ import datetime
 from typing import Optional
 
 from ..compile import Program
-from ..model import Case, Count, ItemRef, Match, Not, walk
+from ..model import Case, Count, ItemRef, Match, Not, Of, walk
 from ..worlds import choices, enumerate_worlds, views, visible
 from .known import in_run
 from .reading import Fired, SessionView
@@ -39,7 +39,8 @@ def monotone(program: Program, items: set) -> bool:
     no `not`, no `at_most`, and no cycle (support must be well-founded)."""
     for iid in items:
         for c in walk(program.items[iid].when):
-            if isinstance(c, Not) or (isinstance(c, Count) and c.at_most is not None):
+            if isinstance(c, (Not, Of)) or (isinstance(c, Count) and c.at_most is not None):
+                # an `of` may hold on other conditions once one goes: re-runs decide
                 return False
     for iid in items:
         for c in walk(program.items[iid].when):

@@ -10,8 +10,9 @@ from ..model import Case
 from ..result import ItemResult, RunResult
 from ..worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds
 from . import evidence as evidence_of
+from . import likelihood
 from .critical import critical_facts
-from .hypotheses import holds_if, hypotheses, matrix, world_words
+from .hypotheses import holds_if, hypotheses, matrix, matrix_given, world_words
 from .known import in_run
 from .parts import merge_parts, run_worlds, worlds_part
 from .session import compiled
@@ -52,9 +53,11 @@ def evaluate(
         parts = list(map_worlds(run_worlds, tasks))
     states, found = merge_parts(parts, program.items)
     critical = critical_facts(case, program, as_of, drop, states, n_worlds)
+    weights = likelihood.world_weights(cs, world_list) if case.likelihood else None
     results = []
     for iid, item in program.items.items():
         st = states[iid]
+        chance = likelihood.probability(weights, st.worlds) if weights is not None else None
         status = "triggered" if st.triggered_in == n_worlds else ("contested" if st.triggered_in else "not_triggered")
         because = st.because or []
         shown = world_list[st.because_world] if because else ()
@@ -74,6 +77,10 @@ def evaluate(
                 holds_if=holds_if(cs, world_list, set(st.worlds)) if status == "contested" else [],
                 near_miss=near,
                 missing=(st.best_missing or []) if near else [],
+                held=st.best_held if near else None,
+                needed=st.best_needed if near else None,
+                probability=float(chance) if chance is not None else None,
+                likelihood=likelihood.word(chance) if chance is not None else None,
                 because=because,
                 evidence=evidence,
                 weakest=evidence_of.weakest(evidence),
@@ -90,10 +97,13 @@ def evaluate(
     chosen = found.get("holds") or found.get("closest")
     if chosen is not None:
         chosen.status = next(r.status for r in results if r.id == explain_id)
-    columns, rows = matrix(cs, world_list, {r.id: set(states[r.id].worlds) for r in results if r.kind == "scenario" and r.status != "not_triggered"}) if cs else ([], [])
+    holding = {r.id: set(states[r.id].worlds) for r in results if r.kind == "scenario" and r.status != "not_triggered"}
+    columns, rows = matrix(cs, world_list, holding) if cs else ([], [])
+    given = matrix_given(cs, world_list, holding, weights) if cs and weights is not None else {}
     return RunResult(
         matrix_columns=columns,
         matrix=rows,
+        matrix_given=given,
         explanation=chosen,
         case=case.id,
         title=case.title,
@@ -105,6 +115,7 @@ def evaluate(
         left_out=sorted(later),
         worlds=n_worlds,
         hypotheses=hypotheses(cs, case),
+        likelihood=case.likelihood,
         scenarios=[r for r in results if r.kind == "scenario"],
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},

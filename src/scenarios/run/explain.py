@@ -11,10 +11,11 @@ import datetime
 from typing import Optional
 
 from .. import words
-from ..model import All, AnyOf, Case, Count, ItemRef, Match, Not, binds_of, refs_of
+from ..model import All, AnyOf, Case, Count, ItemRef, Match, Not, Of, binds_of, refs_of
 from ..result import ConditionNode, Explanation, Node
 from ..result import Derivation as DerivationTree
 from ..values import canonical
+from . import aging
 from .evidence import leaf_evidence
 from .reading import Fired, SessionView
 
@@ -58,6 +59,8 @@ def explain_fired(run: SessionView, f: Fired, case: Case, visiting: set, budget:
             fids = run.options(g.match, env)
             dated = sorted(fids, key=lambda x: (run.values.get(x, {}).get("date", datetime.date.min), x))
             nodes.append(Node(label, "count", count=len(fids), facts=dated[:LISTED], more=max(0, len(fids) - LISTED)))
+        elif isinstance(g, Of):
+            nodes.append(of_node(run, g, env, label, case, visiting, budget))
         else:
             nodes.append(Node(label, "not"))
     derived = {k: canonical(v) for k, v in sorted(run.groups[f.group].values.items())}
@@ -65,10 +68,31 @@ def explain_fired(run: SessionView, f: Fired, case: Case, visiting: set, budget:
     return DerivationTree(f.item, bindings, derived, nodes)
 
 
-def condition_tree(run: SessionView, cond, as_of: datetime.date, holds: Optional[bool] = None) -> ConditionNode:
+def of_node(run: SessionView, g: Of, env: dict, label: str, case: Case, visiting: set, budget: list) -> Node:
+    """An `of` in a derivation: how many of its conditions hold, and what makes those
+    that are a match or a reference hold (a fact each, the item's derivations)."""
+    held = [c for c in g.conditions if run.holds(c, env)]
+    facts: list = []
+    children: list = []
+    for c in held:
+        if isinstance(c, Match):
+            facts.extend(run.options(c, env)[:1])
+        elif isinstance(c, ItemRef) and c.id not in visiting and len(visiting) < MAX_DEPTH and budget[0] > 0:
+            fired = sorted(run.fired[c.id], key=lambda m: (m.conjunction, m.facts))
+            children.extend(explain_fired(run, m, case, visiting | {c.id}, budget) for m in fired[:1])
+    return Node(label, "of", count=len(held), facts=list(dict.fromkeys(facts)), children=children)
+
+
+def condition_tree(run: SessionView, cond, as_of: datetime.date, holds: Optional[bool] = None, case: Optional[Case] = None, visiting: frozenset = frozenset()) -> ConditionNode:
     """A condition and its parts, each marked holds / does not hold in this world; a
-    part that uses a name bound outside it is left unmarked (it depends on the binding)."""
-    label = words.condition(cond, as_of) if not isinstance(cond, (All, AnyOf, Not)) else {All: "all of", AnyOf: "any of", Not: "not"}[type(cond)]
+    part that uses a name bound outside it is left unmarked (it depends on the binding).
+    A reference to an item that does not hold goes down into that item's own
+    conditions; a match that does not hold names the facts its tests select but the
+    run leaves out (too old for its window, not yet reported)."""
+    if isinstance(cond, Of):
+        label = f"{words.bounds(cond.at_least, cond.at_most)} of"
+    else:
+        label = words.condition(cond, as_of) if not isinstance(cond, (All, AnyOf, Not)) else {All: "all of", AnyOf: "any of", Not: "not"}[type(cond)]
     outer = refs_of(cond) - binds_of(cond)  # names it needs from outside itself
     if holds is None and not outer:
         holds = run.holds(cond, {})
@@ -76,21 +100,31 @@ def condition_tree(run: SessionView, cond, as_of: datetime.date, holds: Optional
     if isinstance(cond, Match):
         n = len(run.candidates(cond))
         detail = f"{n} fact{'s pass' if n != 1 else ' passes'} the tests on the fact alone"
+        if case is not None and not holds:
+            detail += aging.outside(case, cond, as_of)
     elif isinstance(cond, ItemRef):
         n = len(run.fired[cond.id])
         detail = f"derived {n} time{'s' if n != 1 else ''}" if n else "not derived"
     elif isinstance(cond, Count) and not outer:
         detail = f"{run.count(cond, {})} counted"
+        if case is not None and not holds:
+            detail += aging.outside(case, cond, as_of)
+    elif isinstance(cond, Of) and not outer:
+        n = run.count(cond, {})
+        detail = f"{n} of {len(cond.conditions)} hold{'s' if n == 1 else ''}"
     node = ConditionNode(label, holds, detail)
     if isinstance(cond, All):
         conds = list(cond.conditions)
         for i, c in enumerate(conds):
             h = run.condition_holds(conds, i) if not outer else None
-            node.children.append(condition_tree(run, c, as_of, h))
-    elif isinstance(cond, AnyOf):
-        node.children = [condition_tree(run, c, as_of, None) for c in cond.conditions]
+            node.children.append(condition_tree(run, c, as_of, h, case, visiting))
+    elif isinstance(cond, (AnyOf, Of)):
+        node.children = [condition_tree(run, c, as_of, None, case, visiting) for c in cond.conditions]
     elif isinstance(cond, Not):
-        node.children = [condition_tree(run, cond.condition, as_of, None)]
+        node.children = [condition_tree(run, cond.condition, as_of, None, case, visiting)]
+    elif isinstance(cond, ItemRef) and holds is False and not run.fired[cond.id] and cond.id not in visiting and len(visiting) < MAX_DEPTH:
+        # why not, one level down: the referenced item's own conditions in this world
+        node.children = [condition_tree(run, run.program.items[cond.id].when, as_of, None, case, visiting | {cond.id})]
     return node
 
 
@@ -105,7 +139,7 @@ def explanation(run: SessionView, iid: str, case: Case, world: int, choices: lis
         status=status,
         world=world,
         hypotheses=choices,
-        tree=condition_tree(run, item.when, run.program.as_of, bool(run.fired[iid])),
+        tree=condition_tree(run, item.when, run.program.as_of, bool(run.fired[iid]), case, frozenset({iid})),
         derivations=derivations,
         evidence=leaf_evidence(derivations, case),
     )

@@ -9,16 +9,22 @@ from .. import words
 from ..model import Case, Grade
 from ..result import Hypothesis
 from ..values import canonical
+from . import likelihood
 
 def hypotheses(cs: list, case: Case) -> list:
-    """The contested keys of a run with their graded alternatives, as a report lists them."""
+    """The contested keys of a run with their graded alternatives, as a report lists them;
+    with p, each alternative's probability (the key's p divided by their sum)."""
     out = []
     for c in cs:
         alts = []
         for a in c.alternatives:
             src = case.sources.get(a.source) if a.source else None
             alts.append((canonical(a.value), a.source, src.name if src else None, Grade(src.reliability if src else None, a.credibility)))
-        out.append(Hypothesis(c.fact, c.key, alts))
+        p = None
+        if case.likelihood:
+            total = sum(a.p for a in c.alternatives)
+            p = [float(likelihood.rounded(a.p / total)) if total else 0.0 for a in c.alternatives]
+        out.append(Hypothesis(c.fact, c.key, alts, p))
     return out
 
 
@@ -69,6 +75,20 @@ def matrix(cs: list, worlds: list, holding_by_item: dict) -> tuple[list, list]:
             members.append({w for w, world in enumerate(worlds) if world[k] == a})
     rows = [(iid, [(len(holding & m), len(m)) for m in members]) for iid, holding in holding_by_item.items()]
     return columns, rows
+
+
+def matrix_given(cs: list, worlds: list, holding_by_item: dict, weights: list) -> dict:
+    """With p: for each item, the probability that it holds given each hypothesis (a
+    column of the matrix), None for a hypothesis of no weight."""
+    out = {}
+    for iid, holding in holding_by_item.items():
+        cells = []
+        for k, c in enumerate(cs):
+            for a in range(len(c.alternatives)):
+                q = likelihood.given(weights, worlds, holding, k, a)
+                cells.append(None if q is None else float(q))
+        out[iid] = cells
+    return out
 
 
 def world_words(cs: list, world: tuple) -> list:

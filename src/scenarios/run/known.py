@@ -6,13 +6,16 @@ import datetime
 
 from ..model import Case
 
+
 def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, list]:
-    """The facts a run sees and the ids of those dated after as_of."""
+    """The facts a run as of a day sees, and the ids of those not yet known then
+    (reported, else dated, after it). SPEC 2: windows still test `date`."""
     facts, later = [], []
     for f in case.facts:
         if (f.contested and absent(f)) or f.id in drop:
             continue
-        if f.date is not None and f.date > as_of:
+        known = f.known
+        if known is not None and known > as_of:
             later.append(f.id)
         else:
             facts.append(f)

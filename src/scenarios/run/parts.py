@@ -12,11 +12,12 @@ from typing import Optional
 
 from .. import words
 from ..compile import Program
-from ..model import All, Case, Count, refs_of
+from ..model import All, Case, Count, Of, refs_of
 from ..worlds import choices, enumerate_worlds, views, visible
-from . import critical, explain
+from . import aging, critical, explain
 from .hypotheses import world_words
 from .known import in_run
+from .reading import SessionView
 from .session import compiled, run_world
 
 
@@ -30,8 +31,9 @@ class ItemState:
     because: Optional[list] = None
     because_world: int = 0
     derivations: int = 0
-    best_held: int = -1
-    best_missing: Optional[list] = None
+    best_held: int = -1  # of the near-miss world described: conditions holding,
+    best_needed: int = 0  # needed,
+    best_missing: Optional[list] = None  # and what is missing, in words
     near_miss: bool = False
     critical: set = field(default_factory=set)  # exact, from necessary facts
     candidates: set = field(default_factory=set)  # to be checked by re-runs
@@ -92,23 +94,40 @@ def worlds_part(program: Program, case: Case, facts: list, cs: list, as_of: date
                     else:
                         st.exact = False
                         st.candidates |= critical.cone_facts(run, cones[iid])
-            elif isinstance(item.when, All):
-                conds = list(item.when.conditions)
-                held = [run.condition_holds(conds, i) for i in range(len(conds))]
+            else:
+                parts = near_miss_parts(run, item.when)
+                if parts is None:
+                    continue
+                held, needed = parts
                 n = sum(held)
-                if 0 < n < len(conds):
+                if iid == explain_id and n > part.closest_held:
+                    found["closest"] = explain.explanation(run, iid, case, w, world_words(cs, world), "")
+                    part.closest_held = n
+                # SPEC 3.1: some but not all (of an all), or some but fewer than needed
+                # (of an of); `missing` describes the first world where the most hold
+                if 0 < n < needed:
                     st.near_miss = True
-                if n > st.best_held:
-                    if iid == explain_id:
-                        found["closest"] = explain.explanation(run, iid, case, w, world_words(cs, world), "")
-                        part.closest_held = n
-                    st.best_held = n
-                    st.best_missing = sorted(
-                        words.missing(c, as_of, run.count(c, {}) if isinstance(c, Count) and not refs_of(c) else None)
-                        for c, h in zip(conds, held)
-                        if not h
-                    )
+                    if n > st.best_held:
+                        st.best_held, st.best_needed = n, needed
+                        st.best_missing = sorted(
+                            words.missing(c, as_of, run.count(c, {}) if isinstance(c, (Count, Of)) and not refs_of(c) else None)
+                            + aging.outside(case, c, as_of)
+                            for c, h in zip(item.when.conditions, held)
+                            if not h
+                        )
     return part
+
+
+def near_miss_parts(run: SessionView, when) -> Optional[tuple[list, int]]:
+    """(which top-level conditions hold, how many are needed) when `when` can make a
+    near miss: an `all` (each condition with the ones that bind its names; all needed)
+    or an `of` with at_least (each judged on its own; at_least needed). Else None."""
+    if isinstance(when, All):
+        conds = list(when.conditions)
+        return [run.condition_holds(conds, i) for i in range(len(conds))], len(conds)
+    if isinstance(when, Of) and when.at_least is not None:
+        return [run.holds(c, {}) for c in when.conditions], when.at_least
+    return None
 
 
 def merge_parts(parts: list, items) -> tuple[dict, dict]:
@@ -131,7 +150,7 @@ def merge_parts(parts: list, items) -> tuple[dict, dict]:
             st.worlds.extend(p.worlds)
             st.near_miss = st.near_miss or p.near_miss
             if p.best_held > st.best_held:
-                st.best_held, st.best_missing = p.best_held, p.best_missing
+                st.best_held, st.best_needed, st.best_missing = p.best_held, p.best_needed, p.best_missing
         if "holds" in part.found and "holds" not in found:
             found["holds"] = part.found["holds"]
         if "closest" in part.found and ("closest" not in found or part.closest_held > closest_held):

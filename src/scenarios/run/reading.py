@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 from ..compile import Program, pattern_key
-from ..model import All, AnyOf, Count, ItemRef, Match, Not, Ref, binds_of, refs_of
+from ..model import All, AnyOf, Count, ItemRef, Match, Not, Of, Ref, binds_of, refs_of
 from ..values import MISSING, elements, passes_ref, token
 
 @dataclass
@@ -99,7 +99,11 @@ class SessionView:
     def holds(self, cond, env: dict) -> bool:
         return next(self.solutions([cond], env), None) is not None
 
-    def count(self, cond: Count, env: dict) -> int:
+    def count(self, cond, env: dict) -> int:
+        """How many distinct facts a count counts, or how many conditions of an of hold,
+        given the bound names `env`."""
+        if isinstance(cond, Of):
+            return sum(1 for c in cond.conditions if self.holds(c, env))
         return len(self.options(cond.match, env))
 
     def solutions(self, conds: list, env: dict) -> Iterator[dict]:
@@ -139,9 +143,8 @@ class SessionView:
             return bool(self.options(c, env))
         if isinstance(c, Not):
             return not self.holds(c.condition, env)
-        if isinstance(c, Count):
-            n = self.count(c, env)
-            return (c.at_least is None or n >= c.at_least) and (c.at_most is None or n <= c.at_most)
+        if isinstance(c, (Count, Of)):
+            return c.within(self.count(c, env))
         if isinstance(c, AnyOf):
             return any(self.holds(x, env) for x in c.conditions)
         return self.holds(c, env)

@@ -14,7 +14,7 @@ from typing import Optional
 
 from .. import engine, words
 from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type
-from ..model import Ref
+from ..model import Of, Ref
 from ..values import MISSING, elements, passes_ref, token
 from .reading import Fired, Group, SessionView
 
@@ -74,9 +74,18 @@ class WorldRun(SessionView):
         """Check the guards of the firings waiting at a stratum, now that every lower
         stratum is complete; the engine facts of what they derive."""
         out: list = []
-        for iid, body, facts, env in self.pending.pop(level, []):
-            if all(self.holds(g, env) for g in body.guards):
+        waiting: list = []
+        for firing in self.pending.pop(level, []):
+            iid, body, facts, env = firing
+            failed = [g for g in body.guards if not self.holds(g, env)]
+            if not failed:
                 out.extend(self.derive(iid, body, facts, env))
+            elif all(isinstance(g, Of) and g.at_most is None for g in failed):
+                # an `of` with at_least only may count items of its own stratum, which
+                # this release may still derive: it is checked again on the next one
+                waiting.append(firing)
+        if waiting:
+            self.pending[level] = waiting
         return out
 
     def derive(self, iid: str, body, facts: tuple, env: dict) -> list:

@@ -1,0 +1,84 @@
+"""Facts that a condition's own tests select but that a run leaves out, said in words
+(SPEC 4): dated outside the condition's window, or not yet reported as of the run.
+
+Only for what `missing` and `--explain` say: statuses never come from here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Optional
+
+from ..compile import months_back
+from ..model import Case, Count, Match, Ref
+from ..values import MISSING, passes
+
+LISTED = 3  # facts named before "and N more"
+
+
+def outside(case: Case, cond, as_of: datetime.date) -> str:
+    """"; X matches but is 45 days old (the window is 30 days)" for the facts of the
+    case that pass the own tests of a match (or the match of a count) but that the run
+    as of `as_of` leaves out; "" when there are none."""
+    match = cond.match if isinstance(cond, Count) else cond
+    if not isinstance(match, Match):
+        return ""
+    phrases = []
+    for fact in sorted(_by_type(case, match.types), key=lambda f: f.id):  # whatever the file's order
+        if not _passes(match, fact):
+            continue
+        why = _why_out(fact, match, as_of)
+        if why:
+            phrases.append(f"{fact.id} {why}")
+    if not phrases:
+        return ""
+    shown = phrases[:LISTED]
+    more = f"; and {len(phrases) - LISTED} more" if len(phrases) > LISTED else ""
+    return "; " + "; ".join(shown) + more
+
+
+def _by_type(case: Case, types: tuple) -> list:
+    return [f for t in types for f in case.by_type.get(t, ())]
+
+
+def _passes(match: Match, fact) -> bool:
+    """Whether the fact passes the match's tests on the fact alone, in some choice of
+    its own competing hypotheses."""
+    for t in match.tests:
+        if isinstance(t.operand, Ref):
+            continue
+        alts = fact.contested.get(t.key)
+        if alts is not None:
+            if not any(passes(MISSING if a.value is None else a.value, t.op, t.operand) for a in alts):
+                return False
+        elif not passes(fact.values.get(t.key, MISSING), t.op, t.operand):
+            return False
+    alts = fact.contested.get("present")
+    return alts is None or any(a.value is not False for a in alts)
+
+
+def _why_out(fact, match: Match, as_of: datetime.date) -> Optional[str]:
+    known = fact.known
+    if known is not None and known > as_of:
+        if fact.reported is not None and fact.reported != fact.date:
+            return f"matches but is reported only on {fact.reported.isoformat()}, after {as_of.isoformat()}"
+        return f"matches but is dated {known.isoformat()}, after {as_of.isoformat()}"
+    w = match.window
+    if w is None:
+        return None
+    if fact.date is None:
+        return "matches but has no date, and the window needs one"
+    if w.within is not None:
+        start = months_back(as_of, w.within)
+        if fact.date < start:
+            amount, unit = w.within
+            span = {"d": "day", "w": "week", "m": "month", "y": "year"}[unit]
+            age = (as_of - fact.date).days
+            return f"matches but is {age} days old; the window is {amount} {span}{'s' if amount != 1 else ''}"
+        if fact.date > as_of:
+            return None
+    if w.start is not None and fact.date < w.start:
+        return f"matches but is dated {fact.date.isoformat()}, before {w.start.isoformat()} (from)"
+    if w.end is not None and fact.date > w.end:
+        return f"matches but is dated {fact.date.isoformat()}, after {w.end.isoformat()} (until)"
+    return None
