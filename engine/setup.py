@@ -125,7 +125,8 @@ class build_ext(_build_ext):
 
 define_macros = [("_GNU_SOURCE", None)]
 if sys.version_info >= (3, 13):
-    # Removed in 3.13; up to 3.12 Python.h defines it as this same call.
+    # Removed in 3.13. Up to 3.12 Python.h still defines it (as a call without keyword
+    # arguments too), and defining it again there would only warn.
     define_macros.append(("PyEval_CallObject", "PyObject_CallObject"))
 
 engine = Extension(
