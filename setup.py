@@ -1,30 +1,25 @@
-"""Build the PyEval_CallObject shim for durable-rules on Python 3.13 and later.
+"""scenarios' dependencies, computed here because one of them is a folder of the checkout.
 
-Everything else about the package is in pyproject.toml. See src/scenarios/_shim/.
+durable-rules' PyPI release (2.0.28, its last) does not build or load on Python 3.13 with
+current compilers, so scenarios depends on its own build of that release, engine/ (see
+engine/setup.py). A dependency on a folder must be an absolute file URL, so it is made
+from where this file is. Everything else about the package is in pyproject.toml.
 """
 
-import sys
+from pathlib import Path
 
-from setuptools import Distribution, Extension, setup
+from setuptools import setup
 
+ENGINE = Path(__file__).resolve().parent / "engine"
 
-class PlatformDistribution(Distribution):
-    """Tag every wheel for its Python version and platform, even one without the shim.
-
-    A wheel built on 3.10-3.12 has no shim. Tagged py3-none-any, pip's wheel cache would
-    reuse it on 3.13, where durable-rules cannot load without one.
-    """
-
-    def has_ext_modules(self):
-        return True
-
-
-ext_modules = []
-if sys.version_info >= (3, 13):
-    # Not optional: durable-rules needs the same C compiler, and a failed build should
-    # stop the install rather than leave an engine that cannot load.
-    ext_modules.append(
-        Extension("scenarios._shim._pyeval", sources=["src/scenarios/_shim/pyeval_callobject.c"])
-    )
-
-setup(ext_modules=ext_modules, distclass=PlatformDistribution)
+setup(
+    install_requires=[
+        "click>=8.1",
+        "pyyaml>=6.0",
+        "rich>=13.0",
+        # `==2.0.28` elsewhere still matches its version, 2.0.28+scenarios.1
+        f"durable-rules @ {ENGINE.as_uri()}",
+        "yaml-rs>=0.1.6",
+        "google-re2>=1.1",
+    ],
+)

@@ -20,31 +20,52 @@ from .compile import MARKER, OPEN
 from .errors import EngineError
 
 
-def _load_shim() -> None:
-    """Define PyEval_CallObject, which durable-rules' C engine calls and Python 3.13 removed.
+def _engine_problem(exc: BaseException) -> str:
+    """Why durable-rules did not import, and the command that fixes it, in one line.
 
-    setup.py builds the shim (src/scenarios/_shim/) on 3.13 and later only. Loaded with
-    RTLD_GLOBAL, its symbol is there when durable-rules' shared object is loaded next.
+    scenarios depends on its own build of durable-rules (engine/ in the checkout, which
+    compiles on Python 3.13 and with current compilers); the command reinstalls that.
     """
-    import ctypes
-    import importlib.util
+    import os
+    import shlex
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
 
-    spec = importlib.util.find_spec(f"{__package__}._shim._pyeval")
-    if spec is None or not spec.origin:
-        raise ImportError(
-            "scenarios was installed without the shim that durable-rules needs on Python "
-            f"{sys.version_info.major}.{sys.version_info.minor} (scenarios/_shim was not built)"
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    engine_dir = None
+    try:  # where this installation's dependency points: `durable-rules @ file:///.../engine`
+        from importlib.metadata import requires
+
+        for requirement in requires("scenarios") or ():
+            name, _, url = requirement.partition("@")
+            url = url.split(";")[0].strip()
+            if name.strip().lower().replace("_", "-") == "durable-rules" and url.startswith("file:"):
+                engine_dir = url2pathname(urlparse(url).path)
+    except Exception:
+        pass
+    if not (engine_dir and os.path.isfile(os.path.join(engine_dir, "setup.py"))):
+        engine_dir = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "engine")
+    if os.path.isfile(os.path.join(engine_dir, "setup.py")):
+        fix = f"{shlex.quote(sys.executable)} -m pip install {shlex.quote(engine_dir)}"
+    else:
+        fix = f"{shlex.quote(sys.executable)} -m pip install ENGINE, where ENGINE is the engine/ folder of a scenarios checkout"
+    fix += " (it needs a C compiler and the Python headers: see the README)"
+    if isinstance(exc, ModuleNotFoundError) and exc.name in ("durable", "durable.engine"):
+        return f"durable-rules is not installed for {sys.executable}; install scenarios' build of it: {fix}"
+    if "PyEval_CallObject" in detail:
+        return (
+            "the durable-rules installed here was built from its PyPI release as it is, which cannot "
+            f"load on Python {sys.version_info.major}.{sys.version_info.minor} (undefined symbol "
+            f"PyEval_CallObject); replace it with scenarios' build of it: {fix}"
         )
-    ctypes.CDLL(spec.origin, mode=ctypes.RTLD_GLOBAL)
+    return f"durable-rules is installed but its C engine did not load ({detail}); rebuild it: {fix}"
 
 
 try:
-    if sys.version_info >= (3, 13):
-        _load_shim()
     from durable import engine as _durable
-except Exception as exc:  # no C compiler at install time, a shim that failed, a newer Python
+except Exception as exc:  # not installed, built for another Python, PyPI's build on 3.13
     _durable = None
-    _IMPORT_ERROR = " ".join(str(exc).split()) or type(exc).__name__  # one line for the CLI
+    _IMPORT_ERROR = _engine_problem(exc)
 else:
     _IMPORT_ERROR = ""
 
@@ -74,10 +95,7 @@ def host():
     """The process's one durable-rules host, started on first use."""
     global _host
     if _durable is None:
-        raise EngineError(
-            "the rules engine (durable-rules) could not be loaded: "
-            f"{_IMPORT_ERROR}. Reinstall with a C compiler available (pip install --force-reinstall durable-rules scenarios)."
-        )
+        raise EngineError(f"the rules engine (durable-rules) could not be loaded: {_IMPORT_ERROR}")
     if _host is None:
         # durable-rules calls datetime.utcfromtimestamp on every action (deprecated in 3.12)
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\..*)?$")
