@@ -3,7 +3,7 @@
 Usage: python benchmarks/worlds.py [--repeat 3]
 
 The bundled case has 4 worlds (two contested attributes). Each extra fact here has
-`present: {one_of: [true, false]}`, doubling the worlds: 4, 64 and 1,024. Every run is
+`present: {one_of: [true, false]}` (with p, as the case gives p), doubling the worlds: 4, 64 and 1,024. Every run is
 a whole process (`scenarios run CASE --format json`); peak memory is its maximum RSS.
 """
 
@@ -26,7 +26,7 @@ SCENARIOS = Path(sys.executable).parent / "scenarios"
 def case_with(extra: int) -> str:
     text = CASE.read_text()
     facts = "".join(
-        f"  - {{id: report-{i:02}, type: rumour, date: 2020-05-20, present: {{one_of: [true, false]}}, text: Unconfirmed report {i}}}\n"
+        f"  - {{id: report-{i:02}, type: rumour, date: 2020-05-20, present: {{one_of: [{{value: true, p: 0.5}}, {{value: false, p: 0.5}}]}}, text: Unconfirmed report {i}}}\n"
         for i in range(extra)
     )
     return text.rstrip("\n") + "\n" + facts

@@ -44,6 +44,12 @@ SOURCES = {
 }
 TEXTS = ["IED against a TAF convoy on the M4.", "HTS", "", "joint patrol"]
 MAX_WORLDS = 16
+# the analyst's p for a key of 2 or 3 alternatives: summing to 1, to 1 within 0.001,
+# on the ICD 203 thresholds, or zero for some
+P_SETS = {
+    2: [[0.5, 0.5], [0.25, 0.75], [0.6, 0.4], [0.05, 0.95], [0.2, 0.8], [0.45, 0.55], [1, 0], [0.9995, 0.0001]],
+    3: [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.05, 0.15, 0.8], [1, 0, 0], [0.333, 0.333, 0.334]],
+}
 
 # Each key mostly takes values from its own small pool, so that tests often hold; a
 # "wild" value of any kind now and then exercises strict kinds and ordering.
@@ -105,6 +111,8 @@ def cases(draw, max_facts: int = 8, nulls: bool = True) -> dict:
         fact = {"id": fact_id, "type": draw(st.sampled_from(FACT_TYPES))}
         if draw(st.integers(0, 5)):
             fact["date"] = draw(st.sampled_from(DATES))
+            if draw(st.integers(0, 3)) == 0:  # known later than it happened (SPEC 2)
+                fact["reported"] = draw(st.sampled_from([d for d in DATES if d >= fact["date"]]))
         for key in draw(st.lists(st.sampled_from(ATTRIBUTE_KEYS), min_size=2, max_size=5, unique=True)):
             roll = draw(st.integers(0, 9))
             count = draw(st.integers(2, 3))
@@ -130,6 +138,8 @@ def cases(draw, max_facts: int = 8, nulls: bool = True) -> dict:
         if draw(st.integers(0, 3)) == 0:
             fact["text"] = draw(st.sampled_from(TEXTS))
         facts.append(fact)
+    if draw(st.integers(0, 3)) == 0:
+        _give_p(draw, facts)
     case = {
         "case": "generated-case",
         "as_of": draw(st.sampled_from(AS_OF)),
@@ -139,6 +149,22 @@ def cases(draw, max_facts: int = 8, nulls: bool = True) -> dict:
     if draw(st.booleans()):
         case["title"] = "A generated case"
     return case
+
+
+def _give_p(draw, facts: list) -> None:
+    """The analyst's p on every alternative of every contested key (SPEC 3.1), now and
+    then one missing, for the check that refuses it."""
+    for fact in facts:
+        for key, value in fact.items():
+            if not (isinstance(value, dict) and "one_of" in value):
+                continue
+            alts = value["one_of"]
+            ps = draw(st.sampled_from(P_SETS[len(alts)]))
+            value["one_of"] = [
+                {**(a if isinstance(a, dict) else {"value": a}), "p": p} for a, p in zip(alts, ps)
+            ]
+            if draw(st.integers(0, 40)) == 0:
+                del value["one_of"][0]["p"]
 
 
 class _Conditions:
@@ -211,6 +237,8 @@ class _Conditions:
             fact_type, first = self.pick(self.contested)
             first = None if first == "present" else first  # where does not see present
         cond = {"match": fact_type}
+        if self.roll(6) == 0:  # a list of types (SPEC 3): of one, or of several
+            cond["match"] = sorted(set([fact_type] + [self.pick(FACT_TYPES) for _ in range(self.roll(3))]))
         where = self.where(scope, ATTRIBUTE_KEYS, first)
         if where:
             cond["where"] = where
@@ -242,6 +270,19 @@ class _Conditions:
             cond["where"] = where
         return cond
 
+    def of(self, scope: list[str], depth: int, positive: bool, top: bool = False) -> dict:
+        """N of these conditions, each judged on its own (its names stay inside it);
+        with at_most it is negative, like not (SPEC 3.1)."""
+        size = 1 + self.roll(4)
+        bounds = 0 if top else self.roll(3)
+        cond: dict = {}
+        if bounds in (0, 2):
+            cond["at_least"] = self.roll(size + 1)
+        if bounds in (1, 2):
+            cond["at_most"] = cond.get("at_least", 0) + self.roll(3)
+        inner = positive and "at_most" not in cond
+        return {"of": [self.hidden(scope, depth + 1, inner) for _ in range(size)], **cond}
+
     def count(self, scope: list[str]) -> dict:
         cond = {"count": self.match(scope)}
         bounds = self.roll(3)
@@ -270,7 +311,7 @@ class _Conditions:
     def condition(self, scope: list[str], depth: int, positive: bool) -> dict:
         forms = ["match", "match", "reference", "reference", "count"]
         if depth < 2:
-            forms += ["all", "any", "not"]
+            forms += ["all", "any", "not", "of"]
         form = self.pick(forms)
         if form == "match":
             return self.match(scope)
@@ -282,16 +323,20 @@ class _Conditions:
             return self.conjunction(scope, depth, positive, 0)[0]
         if form == "any":
             return {"any": [self.hidden(scope, depth + 1, positive) for _ in range(1 + self.roll(3))]}
+        if form == "of":
+            return self.of(scope, depth, positive)
         return {"not": self.hidden(scope, depth + 1, False)}
 
     def when(self):
         """A top-level `when` and the names it binds for `derive`."""
-        shape = self.roll(6)
+        shape = self.roll(7)
         if shape < 3:
             return self.conjunction([], 0, True, self.roll(3))
         if shape < 5:
             name = self.fresh()
             return self.match([], name), [name]
+        if shape == 5:  # "N of these signposts", whose near misses SPEC 3.1 defines
+            return self.of([], 0, True, top=True), []
         return self.condition([], 0, True), []
 
 
@@ -300,6 +345,9 @@ def _edges(cond, negative: bool = False):
     if "all" in cond or "any" in cond:
         for part in cond.get("all", cond.get("any")):
             yield from _edges(part, negative)
+    elif "of" in cond:
+        for part in cond["of"]:
+            yield from _edges(part, negative or "at_most" in cond)
     elif "not" in cond or "count" in cond:
         yield from _edges(cond.get("not", cond.get("count")), True)
     else:

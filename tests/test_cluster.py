@@ -53,7 +53,7 @@ def case_text(n: int) -> str:
 def many_worlds(extra: int) -> str:
     """The bundled case in 4 * 2**extra worlds (as benchmarks/worlds.py builds it)."""
     facts = "".join(
-        f"  - {{id: report-{i:02}, type: rumour, date: 2020-05-20, present: {{one_of: [true, false]}}, text: Unconfirmed report {i}}}\n"
+        f"  - {{id: report-{i:02}, type: rumour, date: 2020-05-20, present: {{one_of: [{{value: true, p: 0.5}}, {{value: false, p: 0.5}}]}}, text: Unconfirmed report {i}}}\n"
         for i in range(extra)
     )
     return Path(BUNDLED[0]).read_text().rstrip("\n") + "\n" + facts

@@ -24,6 +24,7 @@ def compare(case, rulesets):
         raise AssertionError("the oracle refused this input and the engine ran it")
     result = run_data(case, rulesets)
     assert result.worlds == expected["worlds"]
+    assert len(result.left_out) == expected["left_out"]
     got = {r.id: r for r in result.items()}
     assert set(got) == set(expected["items"])
     for iid, want in expected["items"].items():
@@ -31,6 +32,8 @@ def compare(case, rulesets):
         assert (iid, r.status, r.triggered_in) == (iid, want["status"], want["triggered_in"])
         assert (iid, r.near_miss) == (iid, want["near_miss"])
         assert (iid, len(r.missing)) == (iid, len(want["missing"]))
+        assert (iid, r.held, r.needed) == (iid, want["held"], want["needed"])
+        assert (iid, r.probability, r.likelihood) == (iid, want["probability"], want["likelihood"])
         if want["status"] == "triggered":
             assert (iid, sorted(r.critical_facts)) == (iid, sorted(want["critical_facts"]))
 

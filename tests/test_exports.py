@@ -119,9 +119,9 @@ def test_markdown_has_every_section_of_the_report(bundled):
     for part in (
         "# Turkey tightens security on the M4 after a convoy attack\n",
         "- **case:** idlib-m4-2020-05",
-        "- **as of:** 2020-05-29",
+        "- **as of:** 2020-05-31",
         "- **rulesets:** idlib-m4",
-        "- **facts:** 12 in this run, 1 left out (dated after 2020-05-29): joint-patrol-15",
+        "- **facts:** 12 in this run, 1 left out (dated after 2020-05-31): joint-patrol-15",
         "- **worlds:** 4 (competing hypotheses below)",
         "## Scenarios\n\n| status | title | id | worlds | weakest |\n| --- | --- | --- | ---: | --- |",
         "| **CONTESTED** | Turkey presses HTS before an asymmetric war starts near its border | press-the-jihadists | 2/4 | **C4 ⚠** |",
@@ -146,7 +146,7 @@ def test_markdown_has_every_section_of_the_report(bundled):
         "## Competing hypotheses",
         "| convoy-attack.actor | TIP | **D3 ⚠** | Russian Reconciliation Centre for Syria (Hmeimim) |",
         "### Which scenarios each hypothesis leads to",
-        "| convoy-attack.actor = HTS | m4-security-tightened, patrols-under-escort, ankara-doubly-concerned, press-the-jihadists | retaliation-spiral (1/2) |",
+        "| convoy-attack.actor = HTS | m4-security-tightened, patrols-under-escort, ankara-doubly-concerned, corridor-hardened, press-the-jihadists | retaliation-spiral (1/2) |",
         "## Indicators",
         "| not triggered | The ceasefire with Damascus is failing | truce-failing | 0/4 |  |",
         "## Admiralty grades",
@@ -171,7 +171,7 @@ def test_html_has_every_section_of_the_report(bundled):
     ]
     assert '<h3><span class="status status-contested">CONTESTED</span>: Turkey presses HTS before an asymmetric war starts near its border</h3>' in doc
     assert '<span class="shaky">E4 ⚠</span>' in doc
-    assert "<dt>facts</dt><dd>12 in this run, 1 left out (dated after 2020-05-29): joint-patrol-15</dd>" in doc
+    assert "<dt>facts</dt><dd>12 in this run, 1 left out (dated after 2020-05-31): joint-patrol-15</dd>" in doc
     assert "<h3>Which scenarios each hypothesis leads to</h3>" in doc
 
 

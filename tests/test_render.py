@@ -23,7 +23,7 @@ def test_bundled_report_at_80_columns_has_every_section():
         assert heading in text
     # the chain goes down to the sourced fact, with its grade and source name
     assert "convoy-attack" in text and "B1" in text and "Turkish Ministry of National Defence" in text
-    assert "1 left out (dated after 2020-05-29)" in text
+    assert "1 left out (dated after 2020-05-31)" in text
 
 
 def test_wide_terminal_keeps_lines_whole():

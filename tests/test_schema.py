@@ -218,6 +218,13 @@ INVALID = {
     "derive a list": ("ruleset", rule("{match: attack}", extra="    derive: [actor]\n")),
     "implications a number": ("ruleset", rule("{match: attack}", extra="    implications: 5\n")),
     "title a boolean": ("ruleset", RULESET_HEAD + "title: true\nindicators: []\n"),
+    "of without bounds": ("ruleset", rule("{of: [{match: attack}]}")),
+    "of a mapping": ("ruleset", rule("{of: {match: attack}, at_least: 1}")),
+    "of at_least negative": ("ruleset", rule("{of: [{match: attack}], at_least: -1}")),
+    "match an empty list": ("ruleset", rule("{match: []}")),
+    "p above 1": ("case", case("facts:\n  - {id: a, type: attack, actor: {one_of: [{value: TIP, p: 1.4}, {value: HTS, p: 0}]}}\n")),
+    "p a word": ("case", case("facts:\n  - {id: a, type: attack, actor: {one_of: [{value: TIP, p: high}, {value: HTS, p: 0}]}}\n")),
+    "reported not a date": ("case", case("facts:\n  - {id: a, type: attack, date: 2020-05-01, reported: soon}\n")),
 }
 
 VALID = {
@@ -225,6 +232,11 @@ VALID = {
     "one_of with bare values": ("case", case("facts:\n  - {id: a, type: attack, actor: {one_of: [TIP, HTS]}}\n")),
     "present one_of": ("case", case("facts:\n  - {id: a, type: attack, present: {one_of: [true, false]}}\n")),
     "count with at_most only": ("ruleset", rule("{count: {match: attack, where: {target: TAF}, within: 30d}, at_most: 2}")),
+    "of": ("ruleset", rule("{of: [{match: attack}, {indicator: other}, {not: {match: truce}}], at_least: 2, at_most: 3}")),
+    "match a list of types": ("ruleset", rule("{count: {match: [attack, battle], where: {target: TAF}}, at_least: 3}")),
+    "reported": ("case", case("facts:\n  - {id: a, type: deployment, date: 2020-02-02, reported: 2020-05-31}\n")),
+    "p": ("case", case("facts:\n  - {id: a, type: attack, actor: {one_of: [{value: TIP, p: 0.6}, {value: HTS, p: 0.4}]}, present: {one_of: [{value: true, p: 1}, {value: false, p: 0}]}}\n")),
+    "classification": ("case", case("classification: UNCLASSIFIED//FOR TRAINING\nfacts: []\n")),
     "derive": (
         "ruleset",
         rule(
@@ -387,6 +399,8 @@ JUNK_KEYS = [
 # what parse.py refuses and a schema cannot say (scenarios check says it)
 BEYOND_A_SCHEMA = re.compile(
     r"never bound|not bound at the top|bound twice|unknown source|duplicate|not a real day|invalid regular expression"
+    # rules across keys or across the whole case: the p of a case, dates, bounds
+    r"|has no p|p of its alternatives sum|earlier than date|is more than the \d+ condition|is more than at_most"
 )
 
 

@@ -103,7 +103,7 @@ tests:
 def test_bundled_ruleset_tests_pass():
     result = invoke("test", str(BUNDLED / "rulesets" / "idlib-m4.tests.yaml"))
     assert result.exit_code == 0, result.output
-    assert last_line(result) == "14 passed, 0 failed"
+    assert last_line(result) == "18 passed, 0 failed"
 
 
 def test_passing_tests_print_a_dot_each_and_the_summary_last(project):
@@ -271,7 +271,7 @@ def test_sources_of_the_file_and_the_status_spelt_with_hyphens(project):
     "body, where",
     [
         ("    expct: {crackdown: triggered}\n", "t.tests.yaml:6:5: error: unknown key 'expct' in a test; allowed: name, description, rulesets, case, facts, sources, as_of, expect (did you mean 'expect'?)"),
-        ("    expect: {crackdown: trigered}\n", "t.tests.yaml:6:25: error: 'trigered' is not a status; expect one of triggered, contested, not_triggered, near_miss (did you mean 'triggered'?)"),
+        ("    expect: {crackdown: trigered}\n", "t.tests.yaml:6:25: error: 'trigered' is not a status or a likelihood; expect one of triggered, contested, not_triggered, near_miss, or an ICD 203 word such as 'likely' (did you mean 'triggered'?)"),
         ("    expect: {crackdwn: triggered}\n", "t.tests.yaml:6:24: error: no indicator or scenario 'crackdwn' in border (did you mean 'crackdown'?)"),
         ("    expect: {}\n", "t.tests.yaml:6:13: error: expect maps indicator and scenario ids to a status"),
     ],

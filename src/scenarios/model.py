@@ -13,6 +13,8 @@ from .values import token
 
 RELIABILITY = "ABCDEF"  # Admiralty source reliability, A (completely reliable) to F (cannot be judged)
 CREDIBILITY = range(1, 7)  # Admiralty information credibility, 1 (confirmed) to 6 (cannot be judged)
+# ICD 203's words of likelihood, least likely first (SPEC 3.1 gives their thresholds)
+LIKELIHOOD_WORDS = ("almost no chance", "very unlikely", "unlikely", "roughly even chance", "likely", "very likely", "almost certain")
 ID_PATTERN = "[a-z0-9][a-z0-9-]*"  # ids of cases, rulesets, indicators and scenarios
 ID_RE = re.compile(ID_PATTERN + r"\Z")
 RESERVED_FACT_KEYS = ("id", "type", "date", "reported", "source", "credibility", "text")

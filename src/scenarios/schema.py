@@ -146,9 +146,18 @@ def case_defs() -> dict:
                     },
                 ],
             ),
+            "p": doc(
+                "Probability",
+                "The analyst's probability of this alternative, 0 to 1. Once any alternative of "
+                "the case gives p, every alternative of every contested key must, each key's p "
+                "summing to 1 (within 0.001).",
+                type="number",
+                minimum=0,
+                maximum=1,
+            ),
             "alternative": doc(
                 "Alternative",
-                "One competing hypothesis: a bare value, or {value, source, credibility}.",
+                "One competing hypothesis: a bare value, or {value, source, credibility, p}.",
                 anyOf=[
                     {"$ref": "#/$defs/value"},
                     {"type": "null"},
@@ -164,6 +173,7 @@ def case_defs() -> dict:
                             ),
                             "source": optional_source,
                             "credibility": optional_credibility,
+                            "p": ref("p", "Probability", "The analyst's probability of this alternative, 0 to 1."),
                         },
                     },
                 ],
@@ -216,6 +226,7 @@ def case_defs() -> dict:
                                 "value": doc("Value", "true: the fact exists in these worlds; false: it does not.", type="boolean"),
                                 "source": optional_source,
                                 "credibility": optional_credibility,
+                                "p": ref("p", "Probability", "The analyst's probability of this alternative, 0 to 1."),
                             },
                         },
                     )
@@ -223,8 +234,8 @@ def case_defs() -> dict:
             ),
             "fact": doc(
                 "Fact",
-                "A dated, sourced fact. Reserved keys: id, type, date, source, credibility, text "
-                "(and present); every other key is an attribute.",
+                "A dated, sourced fact. Reserved keys: id, type, date, reported, source, "
+                "credibility, text (and present); every other key is an attribute.",
                 type="object",
                 required=["id", "type"],
                 properties={
@@ -232,7 +243,13 @@ def case_defs() -> dict:
                     "type": ref("key", "Type", "What `match:` tests, e.g. attack, deployment, agreement."),
                     "date": doc(
                         "Date",
-                        "The day of the fact, YYYY-MM-DD (optional). Facts dated after as_of are left out of the run.",
+                        "The day it happened, YYYY-MM-DD (optional); what windows test.",
+                        anyOf=[{"$ref": "#/$defs/date"}, {"type": "null"}],
+                    ),
+                    "reported": doc(
+                        "Reported",
+                        "The day the analyst could first know of it, YYYY-MM-DD (default: date; not "
+                        "before it). A run as of an earlier day leaves the fact out.",
                         anyOf=[{"$ref": "#/$defs/date"}, {"type": "null"}],
                     ),
                     "source": optional_source,
@@ -369,12 +386,16 @@ def ruleset_defs() -> dict:
             ),
             "match": doc(
                 "Match",
-                "Some fact of TYPE whose attributes pass `where` and whose date is in the window.",
+                "Some fact of TYPE (or of any of a list of types) whose attributes pass `where` and whose date is in the window.",
                 type="object",
                 required=["match"],
                 additionalProperties=False,
                 properties={
-                    "match": ref("key", "Match", "The fact type, e.g. attack."),
+                    "match": doc(
+                        "Match",
+                        "The fact type, e.g. attack, or a non-empty list of them: [attack, battle].",
+                        anyOf=[{"$ref": "#/$defs/key"}, {"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/key"}}],
+                    ),
                     "where": where,
                     "within": ref("within", "Within", "A window back from as_of: 30d, 12w, 6m or 1y."),
                     "from": ref("date", "From", "The earliest date, YYYY-MM-DD, included."),
@@ -447,9 +468,23 @@ def ruleset_defs() -> dict:
                     "at_most": doc("At most", "Holds when at most this many distinct facts match (also when none do).", type="integer", minimum=0),
                 },
             ),
+            "of": doc(
+                "Of",
+                "How many of the conditions hold, each judged on its own, is within at_least / at_most "
+                "(\"3 of these 5 signposts\"): 0 <= at_least <= the number of conditions, at_least <= at_most.",
+                type="object",
+                required=["of"],
+                anyOf=[{"required": ["at_least"]}, {"required": ["at_most"]}],
+                additionalProperties=False,
+                properties={
+                    "of": doc("Of", "The conditions whose holding is counted.", type="array", items={"$ref": "#/$defs/condition"}),
+                    "at_least": doc("At least", "Holds when at least this many of the conditions hold.", type="integer", minimum=0),
+                    "at_most": doc("At most", "Holds when at most this many of the conditions hold.", type="integer", minimum=0),
+                },
+            ),
             "condition": doc(
                 "Condition",
-                "Exactly one of: match, indicator, scenario, all, any, not, count.",
+                "Exactly one of: match, indicator, scenario, all, any, not, count, of.",
                 oneOf=[
                     {"$ref": "#/$defs/match"},
                     {"$ref": "#/$defs/indicator_ref"},
@@ -458,6 +493,7 @@ def ruleset_defs() -> dict:
                     {"$ref": "#/$defs/any"},
                     {"$ref": "#/$defs/not"},
                     {"$ref": "#/$defs/count"},
+                    {"$ref": "#/$defs/of"},
                 ],
             ),
             "derived": doc(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import InputError, Problem
-from ..model import Case, Ruleset
+from ..model import LIKELIHOOD_WORDS, Case, Ruleset
 from ..parse import Builder, build_case, describe
 from ..suggest import did_you_mean
 from . import RULESET_EXTENSIONS, find_ruleset, load_case, load_ruleset
@@ -34,7 +34,7 @@ class Expected:
     """One expectation of a test: indicator or scenario `item` has `status`."""
 
     item: str
-    status: str  # one of STATUSES
+    status: str  # one of STATUSES, or a likelihood word (LIKELIHOOD_WORDS)
     line: int = 0
     column: int = 0
 
@@ -217,9 +217,11 @@ class TestFileReader:
             ipath = epath + (raw_id,)
             iid = b.ident(raw_id, ipath, "an expected indicator or scenario")
             status = raw_status.replace("-", "_") if isinstance(raw_status, str) else None
-            if status not in STATUSES:
+            if isinstance(raw_status, str) and raw_status in LIKELIHOOD_WORDS:
+                status = raw_status  # the item is contested, with this likelihood (the case gives p)
+            elif status not in STATUSES:
                 shown = raw_status if isinstance(raw_status, str) else describe(raw_status)
-                b.error(ipath, f"'{shown}' is not a status; expect one of {', '.join(STATUSES)}", "value", did_you_mean(str(shown), STATUSES))
+                b.error(ipath, f"'{shown}' is not a status or a likelihood; expect one of {', '.join(STATUSES)}, or an ICD 203 word such as 'likely'", "value", did_you_mean(str(shown), STATUSES + LIKELIHOOD_WORDS))
                 continue
             if iid is not None:
                 out.append((Expected(iid, status), ipath))

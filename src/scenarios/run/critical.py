@@ -35,12 +35,14 @@ def cone(program: Program, iid: str) -> set:
 
 
 def monotone(program: Program, items: set) -> bool:
-    """Whether removing a fact can only take derivations away in these items:
-    no `not`, no `at_most`, and no cycle (support must be well-founded)."""
+    """Whether removing a fact can only take derivations away in these items, in a way
+    `necessary` can follow: no `not`, no `at_most`, an `of` only over matches and
+    references, and no cycle (support must be well-founded)."""
     for iid in items:
         for c in walk(program.items[iid].when):
-            if isinstance(c, (Not, Of)) or (isinstance(c, Count) and c.at_most is not None):
-                # an `of` may hold on other conditions once one goes: re-runs decide
+            if isinstance(c, Not) or (isinstance(c, (Count, Of)) and c.at_most is not None):
+                return False
+            if isinstance(c, Of) and not all(isinstance(x, (Match, ItemRef)) for x in c.conditions):
                 return False
     for iid in items:
         for c in walk(program.items[iid].when):
@@ -112,7 +114,34 @@ def fired_necessary(run: SessionView, f: Fired, memo: dict) -> frozenset:
             counted = run.options(g.match, dict(f.names))
             if len(counted) == g.at_least:
                 need.update(counted)
+        elif isinstance(g, Of):
+            need |= of_necessary(run, g, dict(f.names), memo)
     return frozenset(need)
+
+
+def of_necessary(run: SessionView, g: Of, env: dict, memo: dict) -> set:
+    """The facts without which fewer than at_least conditions of an `of` (of matches
+    and references) would hold: each condition that holds needs the facts every one of
+    its options needs; a fact is needed when more conditions need it than can be spared."""
+    needs = []
+    for c in g.conditions:
+        options = run.options(c, env)
+        if not options:
+            continue
+        if isinstance(c, Match):
+            needs.append({options[0]} if len(options) == 1 else set())
+        else:
+            common = None
+            for gid in options:
+                n = group_necessary(run, gid, memo)
+                common = set(n) if common is None else common & n
+            needs.append(common or set())
+    spare = len(needs) - (g.at_least or 0)
+    counts: dict = {}
+    for n in needs:
+        for fid in n:
+            counts[fid] = counts.get(fid, 0) + 1
+    return {fid for fid, k in counts.items() if k > spare}
 
 
 def cone_facts(run: SessionView, items: set) -> set:

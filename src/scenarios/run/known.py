@@ -12,11 +12,13 @@ def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, li
     (reported, else dated, after it). SPEC 2: windows still test `date`."""
     facts, later = [], []
     for f in case.facts:
-        if (f.contested and absent(f)) or f.id in drop:
+        if f.id in drop:
             continue
         known = f.known
         if known is not None and known > as_of:
-            later.append(f.id)
+            later.append(f.id)  # not yet known, even one whose `present: false` leaves it out anyway
+        elif f.contested and absent(f):
+            continue
         else:
             facts.append(f)
     return facts, later

@@ -7,17 +7,16 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Optional
 
+from ..model import LIKELIHOOD_WORDS
+
 MILLION = 10**6
 
-# ICD 203: the upper end of each word's range, and whether that end is in the range
-WORDS = (
-    (Fraction(5, 100), False, "almost no chance"),
-    (Fraction(20, 100), False, "very unlikely"),
-    (Fraction(45, 100), False, "unlikely"),
-    (Fraction(55, 100), True, "roughly even chance"),
-    (Fraction(80, 100), True, "likely"),
-    (Fraction(95, 100), True, "very likely"),
-)
+# SPEC 3.1: the upper end of each ICD 203 word's range, and whether it is in the range
+WORDS = tuple(zip(
+    (Fraction(5, 100), Fraction(20, 100), Fraction(45, 100), Fraction(55, 100), Fraction(80, 100), Fraction(95, 100)),
+    (False, False, False, True, True, True),
+    LIKELIHOOD_WORDS,
+))
 
 
 def world_weights(cs: list, worlds: list) -> list:
@@ -54,7 +53,7 @@ def word(q: Fraction) -> Optional[str]:
     for top, inclusive, name in WORDS:
         if q < top or (inclusive and q == top):
             return name
-    return "almost certain"
+    return LIKELIHOOD_WORDS[-1]
 
 
 def given(weights: list, worlds: list, holding: set, key: int, alternative: int) -> Optional[Fraction]:

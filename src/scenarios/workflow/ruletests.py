@@ -12,7 +12,7 @@ from typing import Optional
 from ..errors import InputError, Problem
 from ..load import locate_in_files
 from ..load.ruletests import Expected, RuleTest, find_test_files, load_tests, unique
-from ..model import All
+from ..model import LIKELIHOOD_WORDS, All
 from ..run import evaluate
 from ..worlds import DEFAULT_MAX_WORLDS
 
@@ -118,6 +118,9 @@ def check(r, e: Expected, item) -> ItemCheck:
     """An expectation against the item's result: passed or not, with the why or why not."""
     actual = "near_miss" if r.status == "not_triggered" and r.near_miss else r.status
     passed = e.status == r.status or (e.status == "near_miss" and actual == "near_miss")
+    if e.status in LIKELIHOOD_WORDS:
+        actual = f"{r.status}, {r.likelihood}" if r.likelihood else (f"{r.status} (the case gives no p)" if r.probability is None else r.status)
+        passed = r.likelihood == e.status
     missing = list(r.missing)
     if r.status == "not_triggered" and not missing:
         missing = ["none of its top-level conditions holds in any world"] if isinstance(item.when, All) else ["its condition holds in no world"]
