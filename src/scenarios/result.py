@@ -8,6 +8,7 @@ from typing import Optional
 from .model import Grade
 
 SCHEMA_VERSION = 1
+ANNEX_FACTS = 1000  # the most facts a run lists for a briefing's annex
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class RunResult:
     explanation: Optional[Explanation] = None
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
     matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])
+    facts: list = field(default_factory=list)  # Evidence: every fact in the run by date, undated last; empty past ANNEX_FACTS
 
     def items(self) -> list:
         return self.scenarios + self.indicators
