@@ -200,11 +200,15 @@ def test_fail_on_exits_1_when_met(files):
     assert invoke(*args, "--fail-on", "near-miss", "--fail-on", "triggered").exit_code == 1
 
 
-def test_several_cases_end_with_a_board_of_what_holds_in_each():
+def test_several_cases_open_with_a_board_of_what_holds_in_each():
     result = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--width", "200")
     assert result.exit_code == 0, result.output
-    board = result.stdout[result.stdout.rindex("2 cases"):]
-    may, august = board[board.index("idlib-m4-2020-05"):board.index("idlib-m4-2020-08")], board[board.index("idlib-m4-2020-08"):]
+    assert result.stdout.startswith("2 cases\n\nBottom line\n")
+    board = result.stdout[: result.stdout.index("─" * 200)]
+    assert "• An asymmetric war starts near the Turkish border: triggered in idlib-m4-2020-08." in board
+    assert "• Turkey tightens security on the M4 after jihadist attacks: triggered in every case." in board
+    table = board[board.index("\nCases\n"):]
+    may, august = table[table.index("idlib-m4-2020-05"):table.index("idlib-m4-2020-08")], table[table.index("idlib-m4-2020-08"):]
     assert "2020-05-29" in may and "press-the-jihadists" in may  # contested in May
     assert "2020-08-31" in august and "asymmetric-war" in august  # triggered in August
     assert "asymmetric-war" not in may
