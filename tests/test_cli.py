@@ -216,6 +216,23 @@ def test_several_cases_open_with_a_board_of_what_holds_in_each():
     assert "1 cases" not in one.stdout and "2 cases" not in one.stdout
 
 
+def test_a_folder_runs_every_case_in_it_and_skips_rulesets_and_tests(tmp_path):
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "a.yaml").write_text(CASE)
+    (tmp_path / "cases" / "b.yaml").write_text(CASE.replace("case: small", "case: other"))
+    (tmp_path / "cases" / "rules.yaml").write_text(RULES)
+    (tmp_path / "cases" / "rules.tests.yaml").write_text("tests: []\n")
+    result = invoke("run", str(tmp_path / "cases"), "-r", str(tmp_path / "cases" / "rules.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["case"] for r in json.loads(result.stdout)] == ["small", "other"]
+
+
+def test_a_folder_with_no_case_is_an_error(tmp_path):
+    (tmp_path / "rules.yaml").write_text(RULES)
+    result = invoke("run", str(tmp_path))
+    assert result.exit_code == 2 and "no case file in this folder" in result.stderr
+
+
 def test_jobs_give_the_same_bytes_as_a_plain_run():
     plain = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json")
     parallel = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--format", "json", "--jobs", "2")
