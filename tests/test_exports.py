@@ -345,7 +345,7 @@ def test_a_count_and_many_derivations_are_summarised():
         when: {all: [{indicator: surge}, {indicator: each}]}
     """
     md = markdown.render([run(case_of(facts), rules)])
-    assert "  - **8 facts:** at least 3 × attack\n    - a0 · ?? · 2020-05-10 · no source\n" in md
+    assert "  - **8 found:** at least 3 facts of type attack\n    - a0 · ?? · 2020-05-10 · no source\n" in md
     assert "    - … and 3 more\n" in md
     assert "  - **derivation 2** · \\$atk = a1 · derives who = HTS\n    - a1 · ?? (above)\n" in md
     assert "  - … and 3 more derivations\n" in md

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .model import CREDIBILITY_WORDS, RELIABILITY_WORDS, SHAKY_WORDS, UNGRADED_WORDS, Grade
+from .model import CREDIBILITY_WORDS, RELIABILITY_WORDS, SHAKY_WORDS, UNGRADED_WORDS
 from .result import ItemResult, RunResult
 from .words import value_text
 
@@ -20,6 +20,8 @@ CASES_NAMED = 5  # cases named in a sentence of the bottom line of several runs
 
 # `fact.present = true`, as a run says a hypothesis about whether a fact happened
 _PRESENT = re.compile(r"\b([a-z0-9][a-z0-9-]*)\.present = (true|false)\b")
+# how a run says that no simple combination of hypotheses describes where an item holds
+_NO_SIMPLE = re.compile(r"in (\d+) of (\d+) worlds, under no simple combination of hypotheses")
 
 
 # -- words shared by every format --------------------------------------------------
@@ -84,7 +86,16 @@ def assumption(key: str, value_words: str) -> str:
 
 def ways(holds_if: list) -> str:
     """The ways a contested item holds, any one enough, in words."""
-    return " or ".join(hypothesis(w) for w in holds_if)
+    said = [hypothesis(_NO_SIMPLE.sub(r"in \1 of the \2 combinations of hypotheses, no simpler to say", w)) for w in holds_if]
+    return (" — or — " if any(" and " in w for w in said) else " or ").join(said)  # `and` binds first, visibly
+
+
+def holds_only_if(holds_if: list) -> str:
+    """`holds only if convoy-attack.actor = HTS`; for an item whose combinations no
+    simple choice of hypotheses describes, `holds in 3 of the 8 combinations...`."""
+    if len(holds_if) == 1 and _NO_SIMPLE.fullmatch(holds_if[0]):
+        return "holds " + ways(holds_if)
+    return "holds only if " + ways(holds_if)
 
 
 def hypothesis_rows(result: RunResult) -> list:
@@ -158,7 +169,8 @@ def bottom_line(result: RunResult) -> list:
         for r in items:
             odds = likelihood(r)
             named.append(_title(r) + (f" ({odds})" if odds else ""))
-        out.append(f"Holds only if {ways(list(holds))}: " + "; ".join(named) + ".")
+        said = holds_only_if(list(holds))
+        out.append(said[0].upper() + said[1:] + ": " + "; ".join(named) + ".")
     if not triggered and not groups:
         out.append("No scenario is triggered" + ("" if any(r.near_miss for r in scenarios) else ", and none is a near miss") + ".")
     misses = sorted((r for r in scenarios if r.near_miss), key=lambda r: len(r.missing))
@@ -183,7 +195,7 @@ def item_sentences(r: ItemResult, worlds: int) -> list:
         return [f"The {kind} {r.id} is triggered{every}: {_title(r)}."]
     if r.status == "contested":
         odds = likelihood(r)
-        return [f"The {kind} {r.id} is contested: {_title(r)} holds only if {ways(r.holds_if)}" + (f" ({odds})" if odds else "") + "."]
+        return [f"The {kind} {r.id} is contested: {_title(r)} {holds_only_if(r.holds_if)}" + (f" ({odds})" if odds else "") + "."]
     if r.near_miss:
         return [f"The {kind} {r.id} is a near miss: {_title(r)}.", "Missing: " + "; ".join(line.rstrip(". ") for line in r.missing) + "."]
     return [f"The {kind} {r.id} is not triggered: {_title(r)}."]
@@ -264,7 +276,7 @@ def _change_words(c) -> str:
     if c.change == "newly_triggered":
         return f"is newly triggered (was {old})"
     if c.change == "newly_contested":
-        return f"is now contested, holding only if {ways(c.holds_if)} (was {old})"
+        return f"is now contested: it {holds_only_if(c.holds_if)} (was {old})"
     if c.change == "cleared":
         return f"no longer holds (was {old}" + ("; now a near miss)" if c.new_near_miss else ")")
     if c.change == "new_near_miss":
@@ -296,7 +308,7 @@ def _because(c, changed_keys: dict) -> str:
     if parts:
         return "of " + _listed(parts)
     if c.through:
-        return _listed(c.through) + (" changed status" if len(c.through) > 1 else " changed status")
+        return _listed(c.through) + " changed status"
     return ""
 
 
@@ -305,7 +317,7 @@ def _because(c, changed_keys: dict) -> str:
 STATUS_MEANINGS = {
     "triggered": "holds under every combination of the competing hypotheses",
     "contested": "holds under some combinations only: 'holds only if' says which",
-    "near_miss": "does not hold, but some of the conditions it needs do: 'missing' says what lacks",
+    "near_miss": "does not hold, but some of the conditions it needs do: 'missing' says what is lacking",
     "not_triggered": "does not hold",
 }
 
@@ -359,8 +371,9 @@ def legend(result: RunResult, annex: bool = False) -> list:
             out.append((STATUS_WORDS[key], meaning))
     if any(r.status == "contested" for r in items):
         out.append((f"in n of {result.worlds}", f"holds in n of the {result.worlds} combinations of the competing hypotheses"))
-    if any(likelihood(r) for r in result.items()):
-        out.append(("likely, 62%", "how likely it is to hold, weighing each combination of hypotheses by the analysts' probabilities (p); the words are those of ICD 203"))
+    example = next((likelihood(r) for r in result.items() if likelihood(r)), None)
+    if example:
+        out.append((example, "how likely it is to hold, weighing each combination of hypotheses by the analysts' probabilities (p); the words are those of ICD 203"))
     grades = grades_of(result, annex)
     if grades:
         out.append(("A1 … F6", grade_scale()))
@@ -389,8 +402,3 @@ def _condition_marks(tree) -> list:
         stack.extend(n.children)
     words = {True: ("✓", "this part holds"), False: ("✗", "this part does not hold"), None: ("?", "this part depends on names bound elsewhere in the condition")}
     return [words[k] for k in (True, False, None) if k in seen]
-
-
-def grade_words(grade: Grade) -> str:
-    """`B2 (source usually reliable; information probably true)`."""
-    return f"{grade} ({grade.meaning})"

@@ -213,7 +213,7 @@ def node_item(n: Node, facts: dict, shown: Shown, entry: str) -> Item:
         children = [fact_or_id(fid, facts, shown) for fid in n.facts]
         if n.more:
             children.append(Item((Span(f"… and {n.more} more", "muted"),)))
-        return Item((Span(f"{n.count} facts:", "strong"), Span(" "), Span(n.label)), children)
+        return Item((Span(f"{n.count} found:", "strong"), Span(" "), Span(n.label)), children)
     return Item((Span("and", "strong"), Span(" "), Span(n.label)))
 
 

@@ -360,7 +360,7 @@ def add_node(tree: Tree, n: Node, facts: dict, shown: Shown, entry: str) -> None
         if n.more:
             branch.add(Text(f"… and {n.more} more derivations", style="dim"))
     elif n.kind == "count":
-        branch = tree.add(Text.assemble((f"{n.count} facts: ", "bold"), user(n.label)))
+        branch = tree.add(Text.assemble((f"{n.count} found: ", "bold"), user(n.label)))
         for fid in n.facts:
             e = facts.get(fid)
             branch.add(fact_line(e, shown) if e else user(fid))
@@ -378,7 +378,7 @@ def why(r: ItemResult, worlds: int, shown: Shown) -> Tree:
     root = Tree(item_head(r))
     facts = {e.id: e for e in r.evidence}
     if r.holds_if:
-        root.add(Text.assemble(("holds only if ", "yellow"), user(summary.ways(r.holds_if)), (f"  ({r.triggered_in} of {worlds} combinations)", "dim")))
+        root.add(Text.assemble(user(summary.holds_only_if(r.holds_if), "yellow"), (f"  ({r.triggered_in} of {worlds} combinations)", "dim")))
     odds = likelihood(r)
     if odds:
         root.add(Text.assemble(("likelihood: ", "bold"), odds))

@@ -16,7 +16,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import SCHEMA_VERSION
-from ..summary import STATUS_WORDS, diff_bottom_line, said_status, ways
+from ..summary import STATUS_WORDS, diff_bottom_line, holds_only_if, said_status
 from ..words import value_text
 from .terminal import STYLES, emit, heading, marking, sentences, user
 
@@ -102,7 +102,7 @@ def _failure(r) -> Tree:
         for line in c.missing:
             branch.add(Text.assemble(("missing: ", "bold"), user(line)))
         if c.holds_if:
-            branch.add(Text.assemble(("holds only if ", "yellow"), user(" — or — ".join(c.holds_if))))
+            branch.add(user(holds_only_if(c.holds_if), "yellow"))
         if c.evidence and c.actual in ("triggered", "contested"):
             if c.because_world and c.actual == "contested":
                 branch.add(Text.assemble(("because, in the world where ", "dim"), user("; ".join(c.because_world), "dim")))
@@ -225,7 +225,7 @@ def _item(c) -> Tree:
     root = Tree(Text.assemble((f"{c.kind} ", "dim"), user(c.id, "bold"), "\n", user(c.title)))
     root.add(Text(f"was {said_status(c.old_status, c.old_near_miss)}, now {said_status(c.new_status, c.new_near_miss)}"))
     if c.holds_if:
-        root.add(Text.assemble(("holds only if ", "yellow"), user(ways(c.holds_if))))
+        root.add(user(holds_only_if(c.holds_if), "yellow"))
     for line in c.missing:
         root.add(Text.assemble(("missing: ", "bold"), user(line)))
     for words, style, ids in (("new facts: ", "green", c.added), ("facts gone: ", "red", c.removed), ("facts changed: ", "yellow", c.changed)):
