@@ -256,3 +256,11 @@ def test_below_the_smallest_width_that_works_the_report_says_so():
 def test_bundled_report_is_markedly_shorter_than_before():
     # 203 lines at 80 columns before each fact was said once and the chains shared
     assert len(render(run_files()).splitlines()) < 165
+
+
+def test_the_sample_in_the_readme_is_what_the_bundled_case_prints():
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    sample = readme.split("## A sample report", 1)[1].split("```\n", 1)[1].split("```", 1)[0]
+    printed = render(run_files()).splitlines()
+    assert [line for line in sample.splitlines() if line != "..." and line not in printed] == []
+    assert sample.splitlines()[0] == printed[0] and "Bottom line" in sample
