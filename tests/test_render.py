@@ -199,7 +199,7 @@ def test_classification_is_the_first_and_last_line_of_every_format(cases):
     result = cases["eight worlds"]
     marking = "UNCLASSIFIED//FOR TRAINING"
     lines = render(result).splitlines()
-    assert lines[0].strip() == marking and lines[-1].strip() == marking
+    assert lines[0] == lines[-1] == " " * 27 + marking  # centred in 80 columns
     md = markdown.render([result]).splitlines()
     assert md[0] == md[-1] == f"**{marking}**"
     doc = html.render([result])

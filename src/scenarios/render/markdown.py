@@ -380,7 +380,7 @@ def cases_board(results: list) -> list:
         cells = []
         for key in ("triggered", "contested", "near_miss"):
             cells.append((Span(", ".join(r.id for r in result.scenarios if status_key(r) == key), "id"),))
-        rows.append(((Span(result.case, "id"),), (Span(result.as_of),), *cells))
+        rows.append(((Span(result.case, "id"),), (Span(result.as_of, "date"),), *cells))
     return [
         Heading(1, (Span(f"{len(results)} cases"),)),
         *bottom_line(summary.cases_bottom_line(results)),

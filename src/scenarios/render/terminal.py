@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Optional
 
 from rich import box
+from rich.align import Align
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
 from rich.measure import Measurement
@@ -173,11 +174,11 @@ def weakest_cell(r: ItemResult) -> Text:
     return Text("")
 
 
-def marking(classification: Optional[str]) -> Optional[Text]:
-    """The handling marking of a case, as the first and last line of its report."""
+def marking(classification: Optional[str]) -> Optional[RenderableType]:
+    """The handling marking of a case, centred, as the first and last line of its report."""
     if not classification:
         return None
-    return Text(clean(classification), style="bold", justify="center")
+    return Align.center(Text(clean(classification), style="bold"))
 
 
 def header(result: RunResult) -> Text:
