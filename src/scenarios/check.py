@@ -44,23 +44,21 @@ _TOP_KEY = re.compile(r"""^["']?(case|ruleset)["']?[ \t]*:""", re.MULTILINE)
 
 
 def case_files(paths: list) -> tuple[list, list]:
-    """The case files `scenarios run` runs for `paths`: files as given, and in a
+    """The case files `scenarios run` runs for `paths`: other paths as given (running
+    one that is not there says so, with the problems of the other cases), and in a
     folder (searched as `check` searches it) the case files alone, skipping rulesets
-    and ruleset test files. A folder with no case, or a path that is not there, is a
-    problem."""
+    and ruleset test files. A folder with no case is a problem."""
     out, problems = [], []
     for path in paths:
         if not Path(path).is_dir():
-            found, missing = files_in([path])
-            out.extend(found)
-            problems.extend(missing)
+            out.append(path)
             continue
         found, _ = files_in([path])
         cases = [f for f in found if not is_test_file(f) and is_case_file(f)]
         if not cases:
             problems.append(Problem(path, "no case file in this folder (a case file has 'case:' at its top)", code="file"))
         out.extend(cases)
-    return list(dict.fromkeys(out)), problems
+    return out, problems
 
 
 def is_case_file(path: str) -> bool:

@@ -51,15 +51,11 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
 
     if dask_address is not None and jobs > 1:
         raise click.UsageError("--jobs and --dask cannot be used together: --dask runs the cases on the cluster's workers")
-    todo: list = [None]
-    if cases:
-        todo, problems = case_files(list(cases))
-        if problems:
-            fail(problems)
+    todo, problems = case_files(list(cases)) if cases else ([None], [])
     with progress(len(todo)) as advance:
-        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
-    if problems:
-        fail(problems)
+        results, found = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
+    if problems or found:
+        fail(problems + found)  # every problem at once, and nothing written
     for r in results:
         for w in r.warnings:
             click.echo(clean_line(str(w)), err=True)
