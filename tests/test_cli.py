@@ -200,16 +200,37 @@ def test_fail_on_exits_1_when_met(files):
     assert invoke(*args, "--fail-on", "near-miss", "--fail-on", "triggered").exit_code == 1
 
 
-def test_several_cases_end_with_a_board_of_what_holds_in_each():
+def test_several_cases_open_with_a_board_of_what_holds_in_each():
     result = invoke("run", "cases/idlib-m4-2020-05.yaml", "cases/idlib-m4-2020-08.yaml", "--width", "200")
     assert result.exit_code == 0, result.output
-    board = result.stdout[result.stdout.rindex("2 cases"):]
-    may, august = board[board.index("idlib-m4-2020-05"):board.index("idlib-m4-2020-08")], board[board.index("idlib-m4-2020-08"):]
+    assert result.stdout.startswith("2 cases\n\nBottom line\n")
+    board = result.stdout[: result.stdout.index("─" * 200)]
+    assert "• An asymmetric war starts near the Turkish border: triggered in idlib-m4-2020-08." in board
+    assert "• Turkey tightens security on the M4 after jihadist attacks: triggered in every case." in board
+    table = board[board.index("\nCases\n"):]
+    may, august = table[table.index("idlib-m4-2020-05"):table.index("idlib-m4-2020-08")], table[table.index("idlib-m4-2020-08"):]
     assert "2020-05-31" in may and "press-the-jihadists" in may  # contested in May
     assert "2020-08-31" in august and "asymmetric-war" in august  # triggered in August
     assert "asymmetric-war" not in may
     one = invoke("run", "cases/idlib-m4-2020-05.yaml", "--width", "200")
     assert "1 cases" not in one.stdout and "2 cases" not in one.stdout
+
+
+def test_a_folder_runs_every_case_in_it_and_skips_rulesets_and_tests(tmp_path):
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "a.yaml").write_text(CASE)
+    (tmp_path / "cases" / "b.yaml").write_text(CASE.replace("case: small", "case: other"))
+    (tmp_path / "cases" / "rules.yaml").write_text(RULES)
+    (tmp_path / "cases" / "rules.tests.yaml").write_text("tests: []\n")
+    result = invoke("run", str(tmp_path / "cases"), "-r", str(tmp_path / "cases" / "rules.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["case"] for r in json.loads(result.stdout)] == ["small", "other"]
+
+
+def test_a_folder_with_no_case_is_an_error(tmp_path):
+    (tmp_path / "rules.yaml").write_text(RULES)
+    result = invoke("run", str(tmp_path))
+    assert result.exit_code == 2 and "no case file in this folder" in result.stderr
 
 
 def test_jobs_give_the_same_bytes_as_a_plain_run():

@@ -121,40 +121,51 @@ def test_markdown_has_every_section_of_the_report(bundled):
         "- **case:** idlib-m4-2020-05",
         "- **as of:** 2020-05-31",
         "- **rulesets:** idlib-m4",
-        "- **facts:** 12 in this run, 1 left out (dated after 2020-05-31): joint-patrol-15",
-        "- **worlds:** 4 (competing hypotheses below)",
-        "## Scenarios\n\n| status | title | id | worlds | weakest |\n| --- | --- | --- | ---: | --- |",
-        "| **CONTESTED** | Turkey presses HTS before an asymmetric war starts near its border | press-the-jihadists | 2/4 | **C4 ⚠** |",
-        "| **NEAR MISS** | The truce with Damascus fails and Turkey restarts Operation Spring Shield | spring-shield-restarts | 0/4 |  |",
+        "- **facts:** 12 in this run, 1 not yet known (dated or reported after 2020-05-31): joint-patrol-15",
+        "- **hypotheses:** 4 combinations of competing hypotheses",
+        "## Bottom line\n\n- Triggered under every combination of hypotheses: Turkey tightens security",
+        "- Holds only if convoy-attack.actor = HTS: Ankara is doubly concerned",
+        "## Scenarios\n\n| status | scenario | id | holds | likelihood | weakest |\n| --- | --- | --- | ---: | --- | --- |",
+        "| **CONTESTED** | Turkey presses HTS before an asymmetric war starts near its border | press-the-jihadists | in 2 of 4 | unlikely, 40% | **C4 ⚠** |",
+        "| **NEAR MISS** | The truce with Damascus fails and Turkey restarts Operation Spring Shield | spring-shield-restarts | in 0 of 4 |  |",
+        "## Competing hypotheses (4 combinations)",
+        "| convoy-attack.actor | TIP, 60% | **D3 ⚠** | Russian Reconciliation Centre for Syria (Hmeimim) | leads in some combinations to retaliation-spiral (1 of 2, 50% if so) |",
+        "|  | HTS, 40% | **C4 ⚠** | International news reporting | leads to ankara-doubly-concerned, corridor-hardened, press-the-jihadists; in some combinations retaliation-spiral (1 of 2, 50% if so) |",
         "## Why",
         "### TRIGGERED: Turkey tightens security on the M4 after jihadist attacks",
         "### CONTESTED: Turkey presses HTS before an asymmetric war starts near its border",
+        "press-the-jihadists · scenario of ruleset idlib-m4 · holds in 2 of 4 combinations of hypotheses",
         "**Holds only if:** convoy-attack.actor = HTS",
-        "**World shown:** convoy-attack.actor = HTS; depot-explosion.cause = russian-strike",
         (
-            "- **indicator** hts-escalation\n"
-            "  - 2020-05-27 · B1 · Turkish Ministry of National Defence · convoy-attack: An IED hits a Turkish convoy"
+            "- **indicator** jihadist-attack\n"
+            "  - convoy-attack · B1 · 2020-05-27 · Turkish Ministry of National Defence: An IED hits a Turkish convoy"
         ),
-        "    - **assumes** actor = HTS · **C4 ⚠** · International news reporting",
-        "- **holds:** not (scenario spring-shield-restarts)",
+        "- **indicator** hts-escalation\n  - convoy-attack · B1 (above)\n    - **assumes** actor = HTS · **C4 ⚠**",
+        "- **indicator** taf-buildup (shown above, under m4-security-tightened)",
+        "- **scenario** press-the-jihadists (shown above)",
+        "- **and** not (scenario spring-shield-restarts)",
         "**Weakest link:** **C4 ⚠** · convoy-attack (actor = HTS)",
         "**Critical facts:** convoy-attack, troop-deployment",
         "**Implications:**\n\n- More TAF checkpoints and observation posts along the M4 corridor",
         "## Near misses: what is missing, what to watch",
         "- **missing:** indicator truce-failing is not triggered",
         "- **watch:** SAA or Russian fire killing Turkish soldiers",
-        "## Competing hypotheses",
-        "| convoy-attack.actor | TIP | **D3 ⚠** | Russian Reconciliation Centre for Syria (Hmeimim) |",
-        "### Which scenarios each hypothesis leads to",
-        "| convoy-attack.actor = HTS | m4-security-tightened, patrols-under-escort, ankara-doubly-concerned, corridor-hardened, press-the-jihadists | retaliation-spiral (1/2) |",
         "## Indicators",
-        "| not triggered | The ceasefire with Damascus is failing | truce-failing | 0/4 |  |",
-        "## Admiralty grades",
-        "| A | completely reliable | 1 | confirmed by other sources |",
-        "⚠ marks evidence resting on a D/E source or on credibility 4-5.",
+        "| **CONTESTED** | HTS escalates against Turkish forces or the joint patrols (last 30 days) | hts-escalation | in 2 of 4 | unlikely, 40% | **C4 ⚠** |",
+        "**Not triggered:** attack-surge, patrol-attacks, patrols-suspended, truce-failing",
+        "## Facts\n\n| date | fact | grade | source | text |",
+        "| 2020-05-28 | hts-saa-pact | **E4 ⚠** | Unverified social-media reports | Reports claim HTS and Damascus",
+        "## What the marks mean",
+        "| **A1 … F6** | Admiralty grades: the letter rates the source: A completely reliable, B usually reliable,",
+        "| **⚠** | a D or E source, or information graded 4 or 5: treat with care |",
     ):
         assert part in md, part
-    assert md.endswith(".\n") and not md.endswith("\n\n")
+    assert md.endswith("|\n") and not md.endswith("\n\n")
+    # the Why section gives each fact's text once; the facts annex lists every fact again
+    why = md.split("## Why", 1)[1].split("## Facts", 1)[0]
+    assert why.count("An IED hits a Turkish convoy") == 1
+    # Python's words never leak into a briefing
+    assert "None" not in md and "True" not in md and "null" not in md and "['" not in md
 
 
 def test_html_has_every_section_of_the_report(bundled):
@@ -162,32 +173,40 @@ def test_html_has_every_section_of_the_report(bundled):
     headings = re.findall(r"<h([123])>(.*?)</h\1>", doc)
     assert [text for level, text in headings if level in "12"] == [
         "Turkey tightens security on the M4 after a convoy attack",
+        "Bottom line",
         "Scenarios",
+        "Competing hypotheses (4 combinations)",
         "Why",
         "Near misses: what is missing, what to watch",
-        "Competing hypotheses",
         "Indicators",
-        "Admiralty grades",
+        "Facts",
+        "What the marks mean",
     ]
     assert '<h3><span class="status status-contested">CONTESTED</span>: Turkey presses HTS before an asymmetric war starts near its border</h3>' in doc
     assert '<span class="shaky">E4 ⚠</span>' in doc
-    assert "<dt>facts</dt><dd>12 in this run, 1 left out (dated after 2020-05-31): joint-patrol-15</dd>" in doc
-    assert "<h3>Which scenarios each hypothesis leads to</h3>" in doc
+    assert "<dt>facts</dt><dd>12 in this run, 1 not yet known (dated or reported after 2020-05-31): joint-patrol-15</dd>" in doc
+    assert doc.count('<section class="item">') == 7  # six scenarios that hold, one near miss
+
+
+def without_stamp(doc: str) -> str:
+    return re.sub(r'<p class="generated">.*?</p>', "", doc)
 
 
 def test_markdown_and_html_carry_the_same_text(bundled):
     md_text = "".join(parsed(markdown_to_html(markdown.render([bundled]))).text)
-    html_text = "".join(parsed(html.render([bundled]).split("<body>")[1]).text)
+    html_text = "".join(parsed(without_stamp(html.render([bundled])).split("<body>")[1]).text)
     assert words(md_text.replace(":", " ")) == words(html_text.replace(":", " "))
 
 
-def test_several_runs_are_separated(bundled, hostile):
+def test_several_runs_open_with_their_board_and_are_separated(bundled, hostile):
     results = [bundled, hostile]
     md = markdown.render(results)
-    assert md.count("\n\n---\n\n") == 1
-    assert len(re.findall(r"^# ", md, re.MULTILINE)) == 2
+    assert md.startswith("# 2 cases\n\n## Bottom line\n\n- Turkey tightens security on the M4 after jihadist attacks: triggered in idlib-m4-2020-05.")
+    assert "| case | as of | triggered | contested | near misses |" in md
+    assert md.count("\n\n---\n\n") == 2
+    assert len(re.findall(r"^# ", md, re.MULTILINE)) == 3
     doc = html.render(results)
-    assert doc.count("<article>") == 2 and doc.count('<hr class="case-break">') == 1
+    assert doc.count("<article>") == 3 and doc.count('<hr class="case-break">') == 2
     assert f"<title>{escape(results[0].title)} · {escape(results[1].title)}</title>" in doc
 
 
@@ -197,11 +216,11 @@ def test_several_runs_are_separated(bundled, hostile):
 def test_markdown_tables_keep_their_columns_when_text_holds_pipes(hostile):
     md = markdown.render([hostile])
     found = tables(md)
-    assert len(found) == 5  # scenarios, hypotheses, matrix, indicators, legend
+    assert len(found) == 5  # scenarios, hypotheses, indicators, facts, legend
     for rows in found:
         assert len({len(row) for row in rows}) == 1, rows
     assert "| Title \\| with pipe \\*\\*bold\\*\\* \\_it\\_ |" in md
-    assert "| convoy.actor = \\<b\\>HTS\\</b\\> \\| x |" in md
+    assert "| convoy.actor | \\<b\\>HTS\\</b\\> \\| x |" in md
     rendered = markdown_to_html(md)
     for table in re.findall(r"<table>.*?</table>", rendered, re.DOTALL):
         counts = {len(re.findall(r"<t[hd][ >]", tr)) for tr in re.findall(r"<tr>.*?</tr>", table, re.DOTALL)}
@@ -230,9 +249,9 @@ def test_hostile_text_stays_text_in_html(hostile):
     checker = parsed(doc)
     assert checker.errors == [] and checker.stack == []
     allowed = {"html", "head", "meta", "title", "style", "body", "article", "hr", "h1", "h2", "h3", "p", "span"}
-    allowed |= {"dl", "dt", "dd", "ul", "li", "table", "thead", "tbody", "tr", "th", "td"}
+    allowed |= {"dl", "dt", "dd", "ul", "li", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "section"}
     assert {tag for tag, _ in checker.tags} <= allowed
-    assert all(set(attrs) <= {"lang", "charset", "name", "content", "class"} for _, attrs in checker.tags)
+    assert all(set(attrs) <= {"lang", "charset", "name", "content", "class", "role"} for _, attrs in checker.tags)
     assert "<script" not in doc and "<img" not in doc and "<b>" not in doc and "href" not in doc
     assert "<title># A | B &lt;script&gt;alert(1)&lt;/script&gt; **bold**</title>" in doc
     assert "&lt;img src=x onerror=alert(1)&gt;" in doc
@@ -265,10 +284,19 @@ def test_html_is_one_self_contained_printable_file(bundled):
     assert [tag for tag, _ in checker.tags].count("title") == 1
 
 
-def test_exports_are_deterministic():
+def test_exports_are_deterministic(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1590710400")
     first, second = run_files(), run_files()
     assert markdown.render([first]).encode() == markdown.render([second]).encode()
     assert html.render([first]).encode() == html.render([second]).encode()
+
+
+def test_html_says_when_it_was_made_and_honours_source_date_epoch(bundled, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1590710400")
+    assert '<p class="generated">Generated 2020-05-29 00:00 UTC by scenarios ' in html.render([bundled])
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert re.search(r'<p class="generated">Generated \d{4}-\d\d-\d\d \d\d:\d\d UTC by scenarios ', html.render([bundled]))
+    assert "Generated" not in markdown.render([bundled])  # only the HTML file says when it was made
 
 
 # -- --explain --------------------------------------------------------------------
@@ -278,7 +306,8 @@ def test_explain_renders_the_condition_tree_instead_of_the_report():
     result = run_files(explain_id="ankara-doubly-concerned")
     md = markdown.render([result])
     assert "## Explain CONTESTED: Ankara is doubly concerned, HTS and Damascus acting together against it" in md
-    assert "**World described:** convoy-attack.actor = HTS; depot-explosion.cause = russian-strike" in md
+    assert "- The scenario ankara-doubly-concerned is contested: Ankara is doubly concerned, HTS and Damascus acting together against it holds only if convoy-attack.actor = HTS (unlikely, 40%)." in md
+    assert "**World described:** convoy-attack.actor = HTS and depot-explosion.cause = russian-strike" in md
     assert (
         "- ✓ all of\n"
         "  - ✓ indicator hts-damascus-aligned with attacker = HTS (derived 1 time)\n"
@@ -287,8 +316,9 @@ def test_explain_renders_the_condition_tree_instead_of_the_report():
         "    - ✗ scenario spring-shield-restarts (not derived)\n"
         "      - ✗ all of\n"  # why not, one level down: its own conditions
     ) in md
-    assert "### derivation 1" in md and "- **scenario** press-the-jihadists\n  - **indicator** hts-escalation" in md
-    assert "## Scenarios" not in md and "## Admiralty grades" in md
+    assert "### derivation 1" in md and "- **scenario** press-the-jihadists\n  - **indicator** hts-escalation\n    - convoy-attack · B1 (above)" in md
+    assert "## Scenarios" not in md and "## What the marks mean" in md
+    assert "| **✓** | this part holds |\n| **✗** | this part does not hold |" in md
     doc = html.render([result])
     assert '<li><span class="fails">✗</span> scenario spring-shield-restarts<span class="muted"> (not derived)</span>' in doc
     assert "<h2>Scenarios</h2>" not in doc and "<h3>Conditions</h3>" in doc
@@ -316,10 +346,11 @@ def test_a_count_and_many_derivations_are_summarised():
         when: {all: [{indicator: surge}, {indicator: each}]}
     """
     md = markdown.render([run(case_of(facts), rules)])
-    assert "  - **8 facts:** at least 3 × attack\n    - 2020-05-10 · ?? · no source · a0\n" in md
+    assert "  - **8 found:** at least 3 facts of type attack\n    - a0 · ?? · 2020-05-10 · no source\n" in md
     assert "    - … and 3 more\n" in md
-    assert "  - **derivation 2** · \\$atk = a1 · derives who = HTS\n    - 2020-05-11 · ?? · no source · a1\n" in md
+    assert "  - **derivation 2** · \\$atk = a1 · derives who = HTS\n    - a1 · ?? (above)\n" in md
     assert "  - … and 3 more derivations\n" in md
+    assert "| **??** | source not graded; information not graded |" in md
 
 
 def test_the_excerpt_in_the_docs_is_what_the_bundled_case_gives(bundled):

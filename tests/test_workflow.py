@@ -383,7 +383,8 @@ def test_diff_terminal_report(project):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Newly triggered" in out and "The army cracks down" in out and "was a near miss" in out
-    assert "added: ied" in out and "+ ied  2020-05-27  attack" in out
+    assert "new facts: ied" in out and "\nNew facts\nied  2020-05-27  attack\n" in out
+    assert "• Since 2020-05-15: The army cracks down" in out
 
 
 def test_diff_without_changes_says_so(project):
@@ -460,7 +461,7 @@ def test_what_if_facts_are_added(project):
     write(project / "more.yaml", "- {id: ambush, type: attack, date: 2020-05-28, target: ARMY, source: ministry, credibility: 3}\n")
     result = invoke("what-if", "cases/quiet.yaml", "--add", "more.yaml", "--width", "120")
     assert result.exit_code == 0, result.output
-    assert "Newly triggered" in result.stdout and "added: ambush" in result.stdout
+    assert "Newly triggered" in result.stdout and "new facts: ambush" in result.stdout
     assert "add ambush from more.yaml" in result.stdout
 
 

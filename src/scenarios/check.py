@@ -7,11 +7,12 @@ warnings about what is written but can never matter.
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 from .compile import compile_program
 from .errors import InputError, Problem
-from .load import find_ruleset, load_document, locate_in_files
+from .load import find_ruleset, load_document, locate_in_files, parse_text, read_text
 from .model import Case, ItemRef, Match, walk
 from .load.ruletests import is_test_file, load_tests
 
@@ -37,6 +38,45 @@ def files_in(paths: list) -> tuple[list, list]:
         else:
             problems.append(Problem(path, "no such file or folder", code="file"))
     return list(dict.fromkeys(out)), problems
+
+
+_TOP_KEY = re.compile(r"""^["']?(case|ruleset)["']?[ \t]*:""", re.MULTILINE)
+
+
+def case_files(paths: list) -> tuple[list, list]:
+    """The case files `scenarios run` runs for `paths`: other paths as given (running
+    one that is not there says so, with the problems of the other cases), and in a
+    folder (searched as `check` searches it) the case files alone, skipping rulesets
+    and ruleset test files. A folder with no case is a problem."""
+    out, problems = [], []
+    for path in paths:
+        if not Path(path).is_dir():
+            out.append(path)
+            continue
+        found, _ = files_in([path])
+        cases = [f for f in found if not is_test_file(f) and is_case_file(f)]
+        if not cases:
+            problems.append(Problem(path, "no case file in this folder (a case file has 'case:' at its top)", code="file"))
+        out.extend(cases)
+    return out, problems
+
+
+def is_case_file(path: str) -> bool:
+    """Whether a file holds a case rather than a ruleset: by its top-level `case:` or
+    `ruleset:` key, read from the text when it shows, else from the parsed document.
+    A file that cannot be read counts as a case, so that running it says what is wrong."""
+    try:
+        text = read_text(path)
+    except InputError:
+        return True
+    found = _TOP_KEY.search(text)
+    if found:
+        return found.group(1) == "case"
+    try:
+        data = parse_text(text, path)
+    except InputError:
+        return True
+    return not (isinstance(data, dict) and "ruleset" in data and "case" not in data)
 
 
 def check(paths: list) -> list[Problem]:

@@ -54,6 +54,35 @@ class Grade:
         c = self.credibility if self.credibility and self.credibility != 6 else 0
         return None if (r, c) == (-1, 0) else (r, c)
 
+    @property
+    def meaning(self) -> str:
+        """The grade in words: `source usually reliable; information probably true`."""
+        source = RELIABILITY_WORDS[self.reliability] if self.reliability else NOT_GIVEN
+        information = CREDIBILITY_WORDS[self.credibility] if self.credibility is not None else NOT_GIVEN
+        return f"source {source}; information {information}"
+
+
+# The Admiralty scale in words (STANAG 2511): every report says a grade with these.
+RELIABILITY_WORDS = {
+    "A": "completely reliable",
+    "B": "usually reliable",
+    "C": "fairly reliable",
+    "D": "not usually reliable",
+    "E": "unreliable",
+    "F": "reliability cannot be judged",
+}
+CREDIBILITY_WORDS = {
+    1: "confirmed by other sources",
+    2: "probably true",
+    3: "possibly true",
+    4: "doubtful",
+    5: "improbable",
+    6: "truth cannot be judged",
+}
+NOT_GIVEN = "not graded"  # what `?` stands for in a grade
+SHAKY_WORDS = "a D or E source, or information graded 4 or 5: treat with care"
+UNGRADED_WORDS = "no link of its evidence can be graded (sources F or not rated, credibility 6 or not given)"
+
 
 @dataclass(frozen=True)
 class Alternative:

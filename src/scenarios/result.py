@@ -8,6 +8,7 @@ from typing import Optional
 from .model import Grade
 
 SCHEMA_VERSION = 1
+ANNEX_FACTS = 1000  # the most facts a run lists for a briefing's annex
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ class RunResult:
     rulesets: list
     facts_total: int
     facts_in_run: int
-    left_out: list  # ids of facts dated after as_of
+    left_out: list  # ids of facts not yet known: dated, or reported, after as_of
     worlds: int
     hypotheses: list
     scenarios: list  # ItemResult
@@ -153,6 +154,7 @@ class RunResult:
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
     matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])
     matrix_given: dict = field(default_factory=dict)  # with p: item id -> [probability given each column's hypothesis]
+    facts: list = field(default_factory=list)  # Evidence: every fact in the run by date, undated last; empty past ANNEX_FACTS
 
     def items(self) -> list:
         return self.scenarios + self.indicators

@@ -97,7 +97,7 @@ def condition(c, as_of: datetime.date) -> str:
     if isinstance(c, Not):
         return f"not ({condition(c.condition, as_of)})"
     if isinstance(c, Count):
-        return f"{bounds(c.at_least, c.at_most)} × {condition(c.match, as_of)}"
+        return f"{bounds(c.at_least, c.at_most)} facts of type {condition(c.match, as_of)}"
     if isinstance(c, All):
         return "all of (" + "; ".join(condition(x, as_of) for x in c.conditions) + ")"
     if isinstance(c, AnyOf):

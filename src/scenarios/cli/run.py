@@ -15,7 +15,7 @@ SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 @click.command("run", context_settings=SETTINGS)
-@click.argument("cases", nargs=-1)
+@click.argument("cases", nargs=-1, metavar="[CASE|FOLDER]...")
 @options.rulesets()
 @options.report_format("rich", "json", "markdown", "html", default="rich", help="Report format: the terminal report, the JSON contract, or a briefing in Markdown or self-contained HTML.")
 @options.output()
@@ -27,7 +27,11 @@ SETTINGS = {"help_option_names": ["-h", "--help"]}
 @click.option("-j", "--jobs", type=click.IntRange(1, 256), default=1, show_default=True, help="Run several cases in this many parallel processes.")
 @click.option("--dask", "dask_address", metavar="ADDRESS", help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://HOST:PORT): the cases, or the worlds of a single case, as tasks. Needs scenarios[dask]; see docs/scaling.md.")
 def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, width, jobs, dask_address) -> None:
-    """Run CASES (default: the bundled Idlib case) and report which scenarios hold, and why.
+    """Run cases (default: the bundled Idlib case) and report which scenarios hold, and why.
+
+    A FOLDER runs every case file in it (searched as `scenarios check` searches it;
+    rulesets and ruleset tests in it are skipped). Several cases open with a board of
+    what holds in each.
 
     \b
     Examples:
@@ -37,20 +41,21 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
       scenarios run my-case.yaml --as-of 2020-03-31 --format json -o run.json
       scenarios run --explain spring-shield-restarts
       scenarios run my-case.yaml --fail-on triggered --format json -o latest.json
-      scenarios run cases/*.yaml --jobs 2
+      scenarios run cases/ --jobs 2
       scenarios run cases/*.yaml --dask tcp://scheduler:8786
       scenarios run --format html -o briefing.html
     """
     from ..batch import run_cases
+    from ..check import case_files
     from ..render.terminal import progress
 
     if dask_address is not None and jobs > 1:
         raise click.UsageError("--jobs and --dask cannot be used together: --dask runs the cases on the cluster's workers")
-    todo = list(cases) or [None]
+    todo, problems = case_files(list(cases)) if cases else ([None], [])
     with progress(len(todo)) as advance:
-        results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
-    if problems:
-        fail(problems)
+        results, found = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
+    if problems or found:
+        fail(problems + found)  # every problem at once, and nothing written
     for r in results:
         for w in r.warnings:
             click.echo(clean_line(str(w)), err=True)

@@ -1,9 +1,11 @@
-"""The JSON contract of a run (`schema_version` 1), documented in docs/json.md."""
+"""The JSON contract of a run (`schema_version` 1), documented in README's JSON section.
+It holds no time of day: the same inputs give the same bytes."""
 
 from __future__ import annotations
 
 import json as _json
 
+from ..summary import bottom_line
 from ..result import SCHEMA_VERSION, ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 
 
@@ -48,7 +50,7 @@ def derivation(d: Derivation) -> dict:
 
 
 def item(r: ItemResult) -> dict:
-    return {
+    out = {
         "id": r.id,
         "title": r.title,
         "ruleset": r.ruleset,
@@ -73,6 +75,7 @@ def item(r: ItemResult) -> dict:
         "implications": r.implications,
         "signposts": r.signposts,
     }
+    return out
 
 
 def condition(n: ConditionNode) -> dict:
@@ -98,8 +101,10 @@ def to_dict(result: RunResult) -> dict:
         "schema_version": SCHEMA_VERSION,
         "case": result.case,
         "title": result.title,
+        "classification": result.classification,
         "as_of": result.as_of,
         "rulesets": result.rulesets,
+        "summary": bottom_line(result),
         "facts": {
             "total": result.facts_total,
             "in_run": result.facts_in_run,

@@ -5,14 +5,6 @@ from __future__ import annotations
 
 import re
 
-# a status as a report says it: the ones that matter shout
-STATUS_WORDS = {
-    "triggered": "TRIGGERED",
-    "contested": "CONTESTED",
-    "near_miss": "NEAR MISS",
-    "not_triggered": "not triggered",
-}
-
 # C0 and C1 controls (tab and line feed kept), line and paragraph separators,
 # bidirectional overrides and isolates
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")

@@ -7,19 +7,23 @@ Everything an analyst wrote goes into `Text` objects, never into markup.
 
 from __future__ import annotations
 
+from typing import Optional
 
-from rich.console import Console
-from rich.panel import Panel
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from ..result import SCHEMA_VERSION
+from ..summary import STATUS_WORDS, diff_bottom_line, holds_only_if, said_status
 from ..words import value_text
-from .plain import STATUS_WORDS
-from .terminal import STYLES, user
+from .terminal import STYLES, emit, heading, marking, sentences, user
 
-STATUS_WORDS = {key: (word.lower(), STYLES[key]) for key, word in STATUS_WORDS.items()}
-STATUS_WORDS[None] = ("not in the rulesets", "dim")
+# a status in the middle of a sentence: "expected triggered, got a near miss"
+STATUS_SAID = {key: (word.lower(), STYLES[key]) for key, word in STATUS_WORDS.items()}
+STATUS_SAID["near_miss"] = ("near miss", STYLES["near_miss"])
+STATUS_SAID[None] = ("not in the rulesets", "dim")
 HEADINGS = {
     "newly_triggered": "Newly triggered",
     "newly_contested": "Newly contested",
@@ -98,7 +102,7 @@ def _failure(r) -> Tree:
         for line in c.missing:
             branch.add(Text.assemble(("missing: ", "bold"), user(line)))
         if c.holds_if:
-            branch.add(Text.assemble(("holds only if ", "yellow"), user(" — or — ".join(c.holds_if))))
+            branch.add(user(holds_only_if(c.holds_if), "yellow"))
         if c.evidence and c.actual in ("triggered", "contested"):
             if c.because_world and c.actual == "contested":
                 branch.add(Text.assemble(("because, in the world where ", "dim"), user("; ".join(c.because_world), "dim")))
@@ -110,7 +114,7 @@ def _failure(r) -> Tree:
 
 
 def _status(status) -> Text:
-    word, style = STATUS_WORDS.get(status, (str(status), ""))
+    word, style = STATUS_SAID.get(status, (str(status), ""))
     return Text(word, style=style)
 
 
@@ -166,91 +170,86 @@ def test_run_json(run) -> dict:
 
 # -- diffs ------------------------------------------------------------------------------------
 
+FACT_HEADINGS = (("added", "New facts"), ("removed", "Facts gone"), ("changed", "Facts changed"))
+
 
 def render_diff(diff, console: Console) -> None:
-    """The terminal report of a diff or a what-if: the two runs, each kind of change
-    with the facts behind it, then the facts added, removed and changed."""
-    console.print(_sides(diff))
-    facts = {f.id: f for f in diff.added + diff.removed + diff.changed}
+    """The terminal report of a diff or a what-if: the two runs, its bottom line, each
+    kind of change with the facts behind it (by id), then each fact added, removed and
+    changed, once, in full."""
+    parts: list = []
+    mark = marking(diff_marking(diff))
+    if mark is not None:
+        parts.append(mark)
+    parts += [*_sides(diff), heading("Bottom line"), sentences(diff_bottom_line(diff))]
     if not diff.items:
-        console.print(Text("No indicator or scenario changed status.", style="bold"))
-    for change, heading in HEADINGS.items():
+        parts.append(Text("\nNo indicator or scenario changed status.", style="bold"))
+    for change, words in HEADINGS.items():
         items = diff.of(change)
         if not items:
             continue
-        console.print(Text(heading, style="bold underline"))
-        for c in items:
-            console.print(_item(c, facts))
+        parts.append(heading(words))
+        parts += [_item(c) for c in items]
     if diff.added or diff.removed or diff.changed:
-        console.print(Text("Facts", style="bold underline"))
-        for sign, style, group in (("+", "green", diff.added), ("-", "red", diff.removed), ("~", "yellow", diff.changed)):
-            for f in group:
-                console.print(_fact(sign, style, f))
+        for group, words in FACT_HEADINGS:
+            facts = getattr(diff, group)
+            if facts:
+                parts.append(heading(words))
+                parts += [_fact(f) for f in facts]
     else:
-        console.print(Text("No fact was added, removed or changed.", style="dim"))
+        parts.append(Text("\nNo fact was added, removed or changed.", style="dim"))
+    if mark is not None:
+        parts += [Text(""), mark]
+    emit(console, parts)
 
 
-def _sides(diff) -> Panel:
-    lines = Text()
-    width = max(len(diff.old.label), len(diff.new.label), len("what if") if diff.counterfactual else 0)
+def diff_marking(diff) -> Optional[str]:
+    """The handling markings of the two cases of a diff, each once."""
+    found = list(dict.fromkeys(m for m in (diff.old.classification, diff.new.classification) if m))
+    return " / ".join(found) if found else None
+
+
+def _sides(diff) -> list:
+    grid = Table.grid(padding=(0, 2, 0, 0))
+    grid.add_column(justify="right", no_wrap=True, style="dim")
+    grid.add_column()
     for s in (diff.old, diff.new):
-        lines.append(f"{s.label:>{width}}  ", style="dim")
-        lines.append_text(user(s.case, "bold"))
-        lines.append(f"  as of {s.as_of}  ")
-        lines.append_text(user(", ".join(s.rulesets)))
-        lines.append(f"  {s.facts_in_run} facts  {s.worlds} world{'s' if s.worlds != 1 else ''}  ")
-        lines.append_text(user(s.file, "dim"))
-        lines.append("\n")
+        hypotheses = f", {s.worlds} combinations of hypotheses" if s.worlds > 1 else ""
+        grid.add_row(s.label, user(f"{s.case}, as of {s.as_of}; {', '.join(s.rulesets)}; {s.facts_in_run} facts{hypotheses}; {s.file}"))
     for i, words in enumerate(diff.counterfactual):
-        lines.append(f"{'changes' if i == 0 else '':>{width}}  ", style="dim")
-        lines.append_text(user(words, "yellow"))
-        lines.append("\n")
-    lines.rstrip()
-    return Panel(lines, title="what if" if diff.counterfactual else "diff", title_align="left")
+        grid.add_row("changes" if i == 0 else "", user(words, "yellow"))
+    return [Text("What if" if diff.counterfactual else "Diff", style="bold"), grid]
 
 
-def _item(c, facts: dict) -> Tree:
-    new = "near_miss" if c.new_status == "not_triggered" and c.new_near_miss else c.new_status
-    old = "near_miss" if c.old_status == "not_triggered" and c.old_near_miss else c.old_status
-    root = Tree(Text.assemble(_status(new), "  ", user(c.title, "bold"), "  ", user(c.id, "dim"), ("  was ", "dim"), Text("a near miss", style="cyan") if old == "near_miss" else _status(old)))
+def _item(c) -> Tree:
+    root = Tree(Text.assemble((f"{c.kind} ", "dim"), user(c.id, "bold"), "\n", user(c.title)))
+    root.add(Text(f"was {said_status(c.old_status, c.old_near_miss)}, now {said_status(c.new_status, c.new_near_miss)}"))
     if c.holds_if:
-        root.add(Text.assemble(("holds only if ", "yellow"), user(" — or — ".join(c.holds_if))))
+        root.add(user(holds_only_if(c.holds_if), "yellow"))
     for line in c.missing:
         root.add(Text.assemble(("missing: ", "bold"), user(line)))
-    for word, style, ids in (("added", "green", c.added), ("removed", "red", c.removed), ("changed", "yellow", c.changed)):
-        for fid in ids:
-            f = facts.get(fid)
-            label = Text.assemble((f"{word}: ", style), user(fid))
-            if f is not None:
-                label.append(f"  {f.date or 'undated'}", style="cyan")
-                label.append_text(user(f"  {f.type}", "dim"))
-                if f.keys:
-                    label.append_text(user("  " + "; ".join(f"{k.key}: {value_text(k.old)} → {value_text(k.new)}" for k in f.keys)))
-            root.add(label)
+    for words, style, ids in (("new facts: ", "green", c.added), ("facts gone: ", "red", c.removed), ("facts changed: ", "yellow", c.changed)):
+        if ids:
+            root.add(Text.assemble((words, style), user(", ".join(ids))))
     if c.through:
-        root.add(Text.assemble(("through: ", "bold"), user(", ".join(c.through))))
+        root.add(Text.assemble(("because these changed too: ", "bold"), user(", ".join(c.through))))
     return root
 
 
-def _fact(sign: str, style: str, f) -> Text:
-    t = Text.assemble((f"{sign} ", style), user(f.id, "bold"), "  ")
-    t.append(f.date or "undated", style="cyan")
-    t.append_text(user(f"  {f.type}", "dim"))
+def _fact(f) -> Group:
+    lines: list = [Text.assemble(user(f.id, "bold"), "  ", (f.date or "undated", "cyan"), "  ", user(f.type, "dim"))]
     if f.keys:
-        for k in f.keys:
-            t.append("\n    ")
-            t.append_text(user(f"{k.key}: {value_text(k.old)} → {value_text(k.new)}"))
+        lines += [Padding(user(f"{k.key}: {value_text(k.old)} → {value_text(k.new)}"), (0, 0, 0, 2)) for k in f.keys]
     elif f.text:
-        t.append("\n    ")
-        t.append_text(user(f.text, "dim"))
-    return t
+        lines.append(Padding(user(f.text), (0, 0, 0, 2)))
+    return Group(*lines)
 
 
 def diff_json(diff) -> dict:
     """The plain data of a diff or a what-if, for `--format json`."""
 
     def side(s) -> dict:
-        return {"label": s.label, "case": s.case, "file": s.file, "as_of": s.as_of, "rulesets": list(s.rulesets), "worlds": s.worlds, "facts_in_run": s.facts_in_run}
+        return {"label": s.label, "case": s.case, "classification": s.classification, "file": s.file, "as_of": s.as_of, "rulesets": list(s.rulesets), "worlds": s.worlds, "facts_in_run": s.facts_in_run}
 
     def fact(f) -> dict:
         out = {"id": f.id, "type": f.type, "date": f.date, "text": f.text}
@@ -272,7 +271,7 @@ def diff_json(diff) -> dict:
             "through": c.through,
         }
 
-    out: dict = {"schema_version": SCHEMA_VERSION, "old": side(diff.old), "new": side(diff.new), "what_if": list(diff.counterfactual)}
+    out: dict = {"schema_version": SCHEMA_VERSION, "old": side(diff.old), "new": side(diff.new), "what_if": list(diff.counterfactual), "summary": diff_bottom_line(diff)}
     for change, key in JSON_KEYS.items():
         out[key] = [item(c) for c in diff.of(change)]
     out["facts"] = {

@@ -119,4 +119,5 @@ def evaluate(
         scenarios=[r for r in results if r.kind == "scenario"],
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
+        facts=evidence_of.annex(case, facts),
     )

@@ -1,13 +1,41 @@
 """How solid a verdict is: the case facts at the leaves of its derivations, with their
-Admiralty grades, the hypotheses they rest on, and the weakest link."""
+Admiralty grades, the hypotheses they rest on, and the weakest link; and the facts of
+a run as a briefing's annex lists them."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Optional
 
 from .. import words
 from ..model import Case, Grade
-from ..result import Assumption, Evidence, Weakest
+from ..result import ANNEX_FACTS, Assumption, Evidence, Weakest
+
+
+def annex(case: Case, facts: list, limit: int = ANNEX_FACTS) -> list:
+    """The facts of a run as a briefing's annex lists them: Evidence by date then id,
+    undated last; none when there are more than `limit` (a large case's facts are
+    not a briefing's annex, and a million would cost the run time for nothing)."""
+    if len(facts) > limit:
+        return []
+    ordered = sorted(facts, key=lambda f: (f.date is None, f.date or datetime.date.min, f.id))
+    return [as_evidence(f, case) for f in ordered]
+
+
+def as_evidence(f, case: Case, assumes: tuple = ()) -> Evidence:
+    """A case fact as a report shows it, with its Admiralty grade."""
+    src = case.sources.get(f.source) if f.source else None
+    return Evidence(
+        id=f.id,
+        type=f.type,
+        date=f.date.isoformat() if f.date else None,
+        source=f.source,
+        source_name=src.name if src else None,
+        grade=Grade(src.reliability if src else None, f.credibility),
+        text=f.text,
+        assumes=assumes,
+    )
+
 
 def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> list:
     """The case facts at the leaves of derivation trees, each once, by date then id;
@@ -26,19 +54,7 @@ def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> li
         f = case.by_id.get(fid)
         if f is None:
             continue
-        src = case.sources.get(f.source) if f.source else None
-        out.append(
-            Evidence(
-                id=f.id,
-                type=f.type,
-                date=f.date.isoformat() if f.date else None,
-                source=f.source,
-                source_name=src.name if src else None,
-                grade=Grade(src.reliability if src else None, f.credibility),
-                text=f.text,
-                assumes=tuple((assumed or {}).get(fid, ())),
-            )
-        )
+        out.append(as_evidence(f, case, tuple((assumed or {}).get(fid, ()))))
     return sorted(out, key=lambda e: (e.date or "", e.id))
 
 

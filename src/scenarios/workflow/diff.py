@@ -38,6 +38,7 @@ class RunSide:
     rulesets: tuple
     worlds: int
     facts_in_run: int
+    classification: Optional[str] = None  # the case's handling marking
 
 
 @dataclass(frozen=True)
@@ -241,7 +242,7 @@ def compare_items(old: RunResult, new: RunResult, refs: dict, added: set, remove
 
 def side(label: str, case: Case, result: RunResult) -> RunSide:
     """One side of a diff as the report heads it."""
-    return RunSide(label, case.id, case.file, result.as_of, tuple(result.rulesets), result.worlds, result.facts_in_run)
+    return RunSide(label, case.id, case.file, result.as_of, tuple(result.rulesets), result.worlds, result.facts_in_run, result.classification)
 
 
 def diff_runs(

@@ -28,7 +28,7 @@ CASE = """\
 case: {name}                     # id: lowercase letters, digits and '-'
 title: One line saying what the situation is
 as_of: {as_of}                # the day of the analysis: `within:` windows count back from it;
-                                 # facts dated after it are left out of the run
+                                 # facts dated (or reported) after it are left out of the run
 # rulesets: [my-rules]           # the rulesets to run by default, by id (else give -r)
 
 # Who reports the facts, with their Admiralty reliability: A completely reliable,
