@@ -44,9 +44,12 @@ facts:
   # 2 probably true, 3 possibly true, 4 doubtful, 5 improbable, 6 cannot be judged)
   # and a text. Every other key is an attribute: a string, a number, a boolean, a
   # date (YYYY-MM-DD) or a list of those.
+  # `date` is when it happened (what windows test); `reported`, when you could first
+  # know of it: a run as of an earlier day leaves the fact out.
   - id: border-deployment
     type: deployment
     date: {deployed}
+    reported: {attacked}
     actor: ARMY
     personnel: 5000
     area: border
@@ -55,7 +58,9 @@ facts:
     text: The army deploys about 5,000 troops to the border area.
 
   # A contested attribute holds the competing hypotheses of the case. Each combination
-  # of choices is a world; the report says which scenarios hold in which worlds.
+  # of choices is a world; the report says which scenarios hold in which worlds. With
+  # your probabilities `p` on every alternative (each key's summing to 1), it also says
+  # how likely each contested scenario is, in ICD 203 words ("likely, 62%").
   - id: convoy-attack
     type: attack
     date: {attacked}
@@ -63,8 +68,8 @@ facts:
     method: IED
     actor:
       one_of:
-        - {{value: GROUP-A, source: local, credibility: 3}}
-        - {{value: GROUP-B, source: ministry, credibility: 4}}
+        - {{value: GROUP-A, source: local, credibility: 3, p: 0.7}}
+        - {{value: GROUP-B, source: ministry, credibility: 4, p: 0.3}}
     source: ministry
     credibility: 2
     text: An IED hits an army convoy; who planted it is disputed.
@@ -105,10 +110,19 @@ indicators:
       where: {{actor: ARMY, personnel: {{gte: 5000}}}}
 
   - id: attack-series
-    title: Three or more attacks on the army in three months
+    title: Three or more attacks or clashes on the army in three months
     when:
-      count: {{match: attack, where: {{target: {{contains: ARMY}}}}, within: 3m}}
-      at_least: 3
+      count: {{match: [attack, clash], where: {{target: {{contains: ARMY}}}}, within: 3m}}
+      at_least: 3                        # match: [...]: a fact of any of these types
+
+  - id: warning-signs
+    title: Two or more warning signs at once
+    when:
+      of:                                # how many of these conditions hold
+        - indicator: attack-on-army
+        - indicator: attack-series
+        - {{match: statement, where: {{actor: GROUP-A, subject: ceasefire, stance: rejects}}}}
+      at_least: 2
 
 scenarios:
   - id: crackdown
@@ -128,7 +142,7 @@ scenarios:
     title: An insurgency starts against the army
     when:
       all:
-        - indicator: attack-series
+        - indicator: warning-signs
         - indicator: army-buildup
     implications:
       - A sustained campaign of attacks on fixed positions and convoys
