@@ -139,3 +139,22 @@ def test_every_printed_page_has_the_marking_at_its_top_and_bottom_and_keeps_a_sc
         heading = next(i for i, t in enumerate(texts) if f"CONTESTED: {title}" in t)
         rest = texts[heading].split(f"CONTESTED: {title}", 1)[1]
         assert "Weakest link:" in rest.split("CONTESTED:", 1)[0], title  # the block did not run on to the next page
+
+
+def test_the_browser_draws_the_timeline_chart(tmp_path):
+    from scenarios.api import timeline_file
+    from scenarios.render.timeline import render_html
+
+    result, _ = timeline_file(str(Path(__file__).parent.parent / "src" / "scenarios" / "bundled" / "cases" / "idlib-m4-2020.yaml"))
+    page = tmp_path / "timeline.html"
+    page.write_text(render_html(result), encoding="utf-8")
+    dom = chromium(page, "--dump-dom").stdout.decode()
+    assert dom.count("<rect") == len(result.items) * len(result.steps)  # a cell an item and step
+    shot = tmp_path / "timeline.png"
+    chromium(page, f"--screenshot={shot}", "--window-size=1200,1400")
+    width, height, rows = png_pixels(shot.read_bytes())
+    # the chart's red (triggered, #c62828) and amber (contested, #f9a825) cells are
+    # drawn: thousands of pixels of each, where text would give a few
+    levels = [grey for row in rows for grey in row]
+    assert sum(1 for g in levels if 91 <= g <= 94) > 2000
+    assert sum(1 for g in levels if 149 <= g <= 152) > 1000

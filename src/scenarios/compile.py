@@ -104,12 +104,17 @@ def _minus_days(day: datetime.date, n: int) -> datetime.date:
 
 @dataclass(frozen=True)
 class PatternKey:
-    """What the engine tests on one fact alone: its type, literal tests and window."""
+    """What the engine tests on one fact alone: its type, literal tests and window.
+
+    A program for many days (a timeline) keeps the window too: the engine then takes
+    every fact the window holds on some day, and each day's own window is applied to
+    the engine's matches (see `run.reading.SessionView.member`)."""
 
     ty: str
     tests: tuple
     lo: Optional[int]
     hi: Optional[int]
+    window: Optional[Window] = None
 
 
 @dataclass
@@ -155,6 +160,17 @@ class Program:
     definition: dict = field(default_factory=dict)
     name: str = ""  # the engine's, set when registered
     as_of: Optional[datetime.date] = None
+    since: Optional[datetime.date] = None  # a program for the days since..as_of (a timeline)
+
+    @property
+    def days(self) -> int:
+        """The days the program judges at once: one, or those of a timeline."""
+        return 1 if self.since is None else (self.as_of - self.since).days + 1
+
+    @property
+    def full(self) -> int:
+        """Every day of the program, as a bit mask (bit d: the day since + d)."""
+        return (1 << self.days) - 1
 
     @property
     def stratum_count(self) -> int:
@@ -297,16 +313,21 @@ def dnf(cond) -> list[list]:
     return [[cond]]
 
 
-def pattern_key(cond, as_of: datetime.date) -> PatternKey:
-    """What the engine tests of a match or reference on one fact alone, as of a day."""
+def pattern_key(cond, as_of: datetime.date, since: Optional[datetime.date] = None) -> PatternKey:
+    """What the engine tests of a match or reference on one fact alone, as of a day
+    (or on any day from `since` to `as_of`, with the window kept for each day's own)."""
     literal = tuple(t for t in cond.tests if not isinstance(t.operand, Ref))
     if isinstance(cond, Match):
-        lo, hi = window_bounds(cond.window, as_of)
-        return PatternKey(types_type(cond.types), literal, lo, hi)
+        if since is None:
+            lo, hi = window_bounds(cond.window, as_of)
+            return PatternKey(types_type(cond.types), literal, lo, hi)
+        # the window on any day: it starts earliest on the first day, ends latest on the last
+        lo, hi = window_bounds(cond.window, since)[0], window_bounds(cond.window, as_of)[1]
+        return PatternKey(types_type(cond.types), literal, lo, hi, cond.window)
     return PatternKey(item_type(cond.id), literal, None, None)
 
 
-def compile_program(rulesets: list, as_of: datetime.date) -> Program:
+def compile_program(rulesets: list, as_of: datetime.date, since: Optional[datetime.date] = None) -> Program:
     """The engine program for rulesets as of a day; InputError on ids that clash or dangle."""
     items: dict[str, Item] = {}
     problems = []
@@ -347,6 +368,7 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
         referenced=set(),
         fact_types=set(),
         as_of=as_of,
+        since=since,
     )
     for iid, item in items.items():
         try:
@@ -362,7 +384,7 @@ def compile_program(rulesets: list, as_of: datetime.date) -> Program:
     for item in items.values():
         for c in walk(item.when):
             if isinstance(c, (Match, ItemRef)):
-                key = pattern_key(c, as_of)
+                key = pattern_key(c, as_of, since)
                 program.collectors.setdefault(key, len(program.collectors))
                 note_pattern(program, c, key)
     share_copies(program)
@@ -412,7 +434,7 @@ def compile_body(program: Program, iid: str, index: int, literals: list) -> list
     """The engine body of one conjunction (a list, for the caller's convenience)."""
     positives = [c for c in literals if isinstance(c, (Match, ItemRef))]
     guards = [c for c in literals if isinstance(c, (Not, Count, Of))]
-    keys = [pattern_key(c, program.as_of) for c in positives]
+    keys = [pattern_key(c, program.as_of, program.since) for c in positives]
     for c, k in zip(positives, keys):
         note_pattern(program, c, k)
     return [build_body(program, iid, index, positives, keys, guards)]

@@ -23,6 +23,7 @@ class Evidence:
     grade: Grade
     text: Optional[str]
     assumes: tuple = ()  # Assumption: contested values of this fact in the world shown
+    reported: Optional[str] = None  # when it could first be known, when not its date
 
 
 @dataclass(frozen=True)
@@ -162,3 +163,47 @@ class RunResult:
     def find(self, item_id: str) -> Optional[ItemResult]:
         return next((i for i in self.items() if i.id == item_id), None)
 
+
+
+@dataclass(frozen=True)
+class TimelineChange:
+    """A day on which an item's status (or, with p, its probability) differs from the
+    day before, and the facts behind it."""
+
+    day: str
+    before: str
+    after: str
+    known: list  # ids of the facts that became known that day
+    aged_out: list  # ids of the facts that left a window that day
+    probability_before: Optional[float] = None
+    probability_after: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """An indicator or scenario over the days of a timeline."""
+
+    id: str
+    kind: str
+    title: str
+    statuses: list  # on each step day
+    probabilities: Optional[list]  # on each step day, with p
+    first_triggered: Optional[str]  # the first day on which it is triggered
+    changes: list  # TimelineChange, oldest first
+
+
+@dataclass
+class TimelineResult:
+    """How every status of a case evolved from one day to another (SPEC 6)."""
+
+    case: str
+    title: str
+    classification: Optional[str]
+    since: str
+    until: str
+    every: str
+    steps: list  # the days of the picture's columns
+    items: list  # TimelineItem, scenarios first
+    likelihood: bool = False
+    worlds: int = 1
+    facts: dict = field(default_factory=dict)  # id -> Evidence, every fact a change names

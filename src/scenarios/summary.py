@@ -413,3 +413,38 @@ def _condition_marks(tree) -> list:
         stack.extend(n.children)
     words = {True: ("✓", "this part holds"), False: ("✗", "this part does not hold"), None: ("?", "this part depends on names bound elsewhere in the condition")}
     return [words[k] for k in (True, False, None) if k in seen]
+
+
+# -- a timeline ---------------------------------------------------------------------------
+
+
+def said_day(status: str) -> str:
+    """A status of a timeline in the report's words (lower case)."""
+    return STATUS_WORDS[status].lower()
+
+
+def timeline_bottom_line(t) -> list:
+    """The sentences a timeline opens with: for each scenario that changed, what it
+    was on the first day, each change with its day, and where it stands on the last;
+    then how many did not change."""
+    out = []
+    still = []
+    for item in t.items:
+        if item.kind != "scenario":
+            continue
+        if not item.changes:
+            still.append(item.id)
+            continue
+        moves = [f"{said_day(item.statuses[0])} from {t.since}"]
+        shown = item.changes if len(item.changes) <= 5 else item.changes[:2] + item.changes[-2:]
+        for k, c in enumerate(shown):
+            if k == 2 and len(item.changes) > 5:
+                moves.append(f"… ({len(item.changes) - 4} changes)")
+            moves.append(f"{said_day(c.after)} from {c.day}")
+        odds = ""
+        if item.probabilities is not None and item.statuses[-1] == "contested":
+            odds = f" ({percent(item.probabilities[-1])} on {t.until})"
+        out.append(f"{_title(item)}: {', '.join(moves)}{odds}.")
+    if still:
+        out.append(f"No change from {t.since} to {t.until}: {_some(still)}.")
+    return out

@@ -34,6 +34,7 @@ class Cli(click.Group):
         "diff": ("workflow", "diff"),
         "what-if": ("workflow", "what_if"),
         "new": ("workflow", "new"),
+        "timeline": ("timeline", "timeline"),
     }
 
     def list_commands(self, ctx):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json as _json
 
-from ..summary import bottom_line
-from ..result import SCHEMA_VERSION, ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
+from ..summary import bottom_line, timeline_bottom_line
+from ..result import SCHEMA_VERSION, ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult, TimelineChange, TimelineResult
 
 
 def evidence(e: Evidence) -> dict:
@@ -14,6 +14,7 @@ def evidence(e: Evidence) -> dict:
         "id": e.id,
         "type": e.type,
         "date": e.date,
+        "reported": e.reported,
         "source": e.source,
         "source_name": e.source_name,
         "grade": str(e.grade),
@@ -141,3 +142,44 @@ def render(results: list) -> str:
     """One run as a JSON object; several as a JSON array of them. Ends with a newline."""
     data = to_dict(results[0]) if len(results) == 1 else [to_dict(r) for r in results]
     return _json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+def timeline_dict(t: TimelineResult) -> dict:
+    """The JSON contract of a timeline (SPEC 6)."""
+    def change(c: TimelineChange) -> dict:
+        out = {"day": c.day, "from": c.before, "to": c.after, "known": c.known, "aged_out": c.aged_out}
+        if t.likelihood:
+            out["probability_from"] = c.probability_before
+            out["probability_to"] = c.probability_after
+        return out
+
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "case": t.case,
+        "title": t.title,
+        "classification": t.classification,
+        "from": t.since,
+        "to": t.until,
+        "every": t.every,
+        "worlds": t.worlds,
+        "steps": t.steps,
+        "summary": timeline_bottom_line(t),
+        "items": [
+            {
+                "id": i.id,
+                "kind": i.kind,
+                "title": i.title,
+                "statuses": i.statuses,
+                **({"probabilities": i.probabilities} if t.likelihood else {}),
+                "first_triggered": i.first_triggered,
+                "changes": [change(c) for c in i.changes],
+            }
+            for i in t.items
+        ],
+        "facts": [evidence(e) for _, e in sorted(t.facts.items())],
+    }
+
+
+def render_timeline(t: TimelineResult) -> str:
+    """A timeline as a JSON object, ending with a newline."""
+    return _json.dumps(timeline_dict(t), ensure_ascii=False, indent=2) + "\n"

@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..compile import months_back
 from ..model import Case, Count, Match, Ref
-from ..values import MISSING, passes
+from ..values import MISSING, passes, passes_ref
 
 LISTED = 3  # facts named before "and N more"
 
@@ -24,8 +24,8 @@ def outside(case: Case, cond, as_of: datetime.date) -> str:
     if not isinstance(match, Match):
         return ""
     phrases = []
-    for fact in sorted(_by_type(case, match.types), key=lambda f: f.id):  # whatever the file's order
-        if not _passes(match, fact):
+    for fact in sorted(by_type(case, match.types), key=lambda f: f.id):  # whatever the file's order
+        if not selects(match, fact):
             continue
         why = _why_out(fact, match, as_of)
         if why:
@@ -37,15 +37,18 @@ def outside(case: Case, cond, as_of: datetime.date) -> str:
     return "; " + "; ".join(shown) + more
 
 
-def _by_type(case: Case, types: tuple) -> list:
+def by_type(case: Case, types: tuple) -> list:
     return [f for t in types for f in case.by_type.get(t, ())]
 
 
-def _passes(match: Match, fact) -> bool:
-    """Whether the fact passes the match's tests on the fact alone, in some choice of
-    its own competing hypotheses."""
+def selects(match: Match, fact) -> bool:
+    """Whether a pattern selects the fact on its own tests: its type, and its tests on
+    the fact alone (not the window, nor a test against another pattern's fact), in some
+    choice of the fact's own competing hypotheses where it is present."""
     for t in match.tests:
         if isinstance(t.operand, Ref):
+            if t.operand.name == match.binds and not passes_ref(fact.values.get(t.key, MISSING), t.op, fact.values.get(t.operand.key, MISSING)):
+                return False
             continue
         alts = fact.contested.get(t.key)
         if alts is not None:

@@ -34,6 +34,7 @@ def as_evidence(f, case: Case, assumes: tuple = ()) -> Evidence:
         grade=Grade(src.reliability if src else None, f.credibility),
         text=f.text,
         assumes=assumes,
+        reported=f.reported.isoformat() if f.reported is not None and f.reported != f.date else None,
     )
 
 

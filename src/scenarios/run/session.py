@@ -39,6 +39,7 @@ class WorldRun(SessionView):
         self.seen: set = set()
         self.pending: dict = {}  # stratum -> firings whose guards wait for it
         self.error: Optional[BaseException] = None
+        self.settled = 0  # in a timeline: the strata below this one have their days
 
     # -- the engine's reports ---------------------------------------------------------
 
@@ -75,12 +76,21 @@ class WorldRun(SessionView):
         stratum is complete; the engine facts of what they derive."""
         out: list = []
         waiting: list = []
+        if self.timeline:
+            self.settle(level)  # the days of every lower stratum, which guards read
         for firing in self.pending.pop(level, []):
             iid, body, facts, env = firing
-            failed = [g for g in body.guards if not self.holds(g, env)]
+            days = self.full
+            failed = []
+            for g in body.guards:
+                holds = self._check(g, env)
+                if not positive(g):  # an of with at_least only is settled with its stratum
+                    days &= holds
+                if not holds:
+                    failed.append(g)
             if not failed:
-                out.extend(self.derive(iid, body, facts, env))
-            elif all(isinstance(g, Of) and g.at_most is None for g in failed):
+                out.extend(self.derive(iid, body, facts, env, days))
+            elif all(positive(g) for g in failed):
                 # an `of` with at_least only may count items of its own stratum, which
                 # this release may still derive: it is checked again on the next one
                 waiting.append(firing)
@@ -88,8 +98,55 @@ class WorldRun(SessionView):
             self.pending[level] = waiting
         return out
 
-    def derive(self, iid: str, body, facts: tuple, env: dict) -> list:
-        """Record a derivation; the engine facts of a new derived fact, if any."""
+    def settle(self, below: int) -> None:
+        """In a timeline, the days on which each derivation and derived fact of the
+        strata below `below` holds: the least fixpoint of a derivation holding on the
+        days all its facts do (and its guards), and a derived fact on the days some
+        derivation of it does. Lower strata are settled first, so guards read final days."""
+        for level in range(self.settled, below):
+            items = [iid for iid, s in self.program.strata.items() if s == level]
+            firings = [f for iid in items for f in self.fired[iid]]
+            groups = {f.group: self.groups[f.group] for f in firings}
+            for f in firings:
+                f.mask = 0
+            for g in groups.values():
+                g.mask = 0
+            changed = True
+            while changed:
+                changed = False
+                for f in firings:
+                    body = self.program.bodies[f.item][f.conjunction]
+                    days = f.guard
+                    for (i, fid), cond in zip(f.facts, body.positives):
+                        days &= self.member(cond, fid)
+                        if not days:
+                            break
+                    for g in body.guards:
+                        if days and positive(g):
+                            days &= self._check(g, f.names)
+                    if days != f.mask:
+                        f.mask = days
+                        changed = True
+                for g in groups.values():
+                    days = 0
+                    for m in g.members:
+                        days |= m.mask or 0
+                    if days != g.mask:
+                        g.mask = days
+                        changed = True
+            self.settled = level + 1
+
+    def days(self, iid: str) -> int:
+        """The days on which an item holds in this world (a settled timeline: each day
+        its own; a run of one day: 1 when it holds)."""
+        out = 0
+        for f in self.fired[iid]:
+            out |= self.full if f.mask is None else f.mask
+        return out
+
+    def derive(self, iid: str, body, facts: tuple, env: dict, guard: Optional[int] = None) -> list:
+        """Record a derivation (its guards holding on the days `guard`); the engine facts
+        of a new derived fact, if any."""
         item = self.program.items[iid]
         derived = {}
         for key, value in item.derive:
@@ -108,16 +165,22 @@ class WorldRun(SessionView):
             self.groups[gid] = Group(gid, iid, derived)
             if iid in self.program.referenced:
                 out = encode(self.program, item_type(iid), gid, derived, None)
-        fired = Fired(iid, body.index, facts, env, gid)
+        fired = Fired(iid, body.index, facts, env, gid, self.full if guard is None else guard)
         self.groups[gid].members.append(fired)
         self.fired[iid].append(fired)
         return out
 
 
-def compiled(rulesets: tuple, as_of: datetime.date) -> Program:
-    """The engine program of rulesets as of a day, registered with the engine."""
+def positive(guard) -> bool:
+    """An of with at_least only: it may count items of its own stratum (SPEC 3.1)."""
+    return isinstance(guard, Of) and guard.at_most is None
+
+
+def compiled(rulesets: tuple, as_of: datetime.date, since: Optional[datetime.date] = None) -> Program:
+    """The engine program of rulesets as of a day (or for the days since..as_of of a
+    timeline), registered with the engine."""
     # compiled afresh (milliseconds); the engine registers each distinct ruleset once
-    program = compile_program(list(rulesets), as_of)
+    program = compile_program(list(rulesets), as_of, since)
     program.name = engine.register(program.definition)
     return program
 
@@ -142,6 +205,8 @@ def run_world(program: Program, facts: list, values: dict, encoded: Optional[dic
 
     buckets = min(MAX_BUCKETS, len(facts) // FACTS_PER_BUCKET) if len(facts) >= SPREAD_FROM else 1
     engine.run_session(program.name, engine_facts(), program.stratum_count, run, buckets=buckets)
+    if run.timeline:
+        run.settle(program.stratum_count)
     return run
 
 
