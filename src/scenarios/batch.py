@@ -7,10 +7,31 @@ engine host. Results come back in the order the cases were given.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Callable, Optional, Sequence
 
 from .errors import InputError
 from .worlds import DEFAULT_MAX_WORLDS
+
+
+def _worker_started(parent: int) -> None:
+    """A worker dies with its parent, however the parent ends (even SIGKILL, on
+    Linux), and leaves Ctrl-C and SIGTERM to it: the parent ends the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
 
 
 def _one(args: tuple):
@@ -49,14 +70,19 @@ def run_cases(
                 progress(1)
     else:
         import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
 
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
-            for outcome in pool.map(_one, work):
+        pool = context.Pool(min(jobs, len(work)), initializer=_worker_started, initargs=(os.getpid(),))
+        try:
+            for outcome in pool.imap(_one, work):
                 outcomes.append(outcome)
                 if progress:
                     progress(1)
+            pool.close()
+        finally:
+            # interrupted or terminated: the workers go with the run, never outlive it
+            pool.terminate()
+            pool.join()
     results, problems = [], []
     for kind, value in outcomes:
         if kind == "ok":
