@@ -7,7 +7,7 @@ warnings about what is written but can never matter.
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
+import os
 
 from .compile import compile_program
 from .errors import InputError, Problem
@@ -19,24 +19,35 @@ EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def files_in(paths: list) -> tuple[list, list]:
-    """The files to check (folders searched recursively) and problems with the paths."""
+    """The files to check (folders searched recursively) and problems with the paths.
+    A file named twice (`a.yaml ./a.yaml`, a link to it) is checked once: twice, its
+    ids would clash with themselves. A folder that cannot be read is said, not skipped."""
     out, problems = [], []
     for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            found = sorted(
-                str(f)
-                for f in p.rglob("*")
-                if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-            if not found:
+        if os.path.isdir(path):
+            found = []
+
+            def unreadable(exc: OSError) -> None:
+                problems.append(Problem(exc.filename or path, f"cannot be read: {exc.strerror or exc}: its files are not checked", code="file"))
+
+            for folder, subfolders, names in os.walk(path, onerror=unreadable):
+                subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+                found.extend(os.path.join(folder, n) for n in names if not n.startswith(".") and n.endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, n)))
+            if not found and not any(p.file.startswith(path) for p in problems):
                 problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning", code="file"))
-            out.extend(found)
-        elif p.exists():
-            out.append(path)
+            out.extend(sorted(found))
+        elif os.path.lexists(path):
+            out.append(path)  # reading it says what is wrong with it (a loop of links, a FIFO)
         else:
             problems.append(Problem(path, "no such file or folder", code="file"))
-    return list(dict.fromkeys(out)), problems
+    seen: set = set()
+    unique = []
+    for file in out:
+        real = os.path.realpath(file)
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique, problems
 
 
 def check(paths: list) -> list[Problem]:
