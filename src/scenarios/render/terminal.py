@@ -20,7 +20,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
-from .plain import STATUS_WORDS, clean
+from .plain import STATUS_WORDS, clean, one_line
 
 LISTED_CRITICAL = 10  # a count on its threshold can make thousands of facts critical
 
@@ -48,8 +48,17 @@ class ReportConsole(Console):
         os.dup2(devnull, sys.stdout.fileno())
 
 
+MIN_WIDTH, MAX_WIDTH = 40, 400  # as --width takes them
+
+
 def stdout_console(width: Optional[int]) -> Console:
-    """The console of a report on standard output: colour when it is a terminal."""
+    """The console of a report on standard output: colour when it is a terminal.
+    Without a width, $COLUMNS is taken within the bounds of --width (COLUMNS=0
+    printed nothing at all, COLUMNS=100000 padded every line), else the terminal's."""
+    if width is None:
+        columns = os.environ.get("COLUMNS", "").strip()
+        if columns.isdigit():
+            width = min(max(int(columns), MIN_WIDTH), MAX_WIDTH)
     return ReportConsole(width=width, highlight=False)
 
 
@@ -90,7 +99,9 @@ class progress:
 
 
 def user(value: object, style: str = "") -> Text:
-    return Text(clean(value), style=style)
+    """Text an analyst wrote, on one line: a line break in a title or a fact's text
+    must not start a line that looks like a row of the report."""
+    return Text(clean(one_line(value)), style=style)
 
 
 def status_of(r: ItemResult) -> tuple[str, str]:
@@ -278,9 +289,9 @@ def explained(e: Explanation) -> Iterable[RenderableType]:
     for i, d in enumerate(e.derivations):
         head = Text(f"derivation {i + 1}", style="bold")
         if d.bindings:
-            head.append(clean("  " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items())), style="dim")
+            head.append(clean(one_line("  " + ", ".join(f"${k} = {v}" for k, v in d.bindings.items()))), style="dim")
         if d.derived:
-            head.append(clean("  derives " + ", ".join(f"{k} = {v}" for k, v in d.derived.items())), style="dim")
+            head.append(clean(one_line("  derives " + ", ".join(f"{k} = {v}" for k, v in d.derived.items()))), style="dim")
         tree = Tree(head)
         add_derivation(tree, d, facts)
         yield tree
