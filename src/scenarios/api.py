@@ -34,6 +34,7 @@ def run_files(
     with frozen_heap():
         result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, map_worlds=map_worlds)
     result.warnings = warnings + more
+    result.inputs = [case.file, *(rs.file for rs in loaded)]
     return result
 
 

@@ -142,6 +142,7 @@ class RunResult:
     indicators: list  # ItemResult
     sources: dict = field(default_factory=dict)  # key -> (name, reliability)
     warnings: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)  # the files the run read: no report is written over one
     explanation: Optional[Explanation] = None
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
     matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])

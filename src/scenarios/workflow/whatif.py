@@ -236,4 +236,5 @@ def what_if(
     result = diff_runs(written, changed, loaded, loaded, as_of, as_of, max_worlds, labels=("as written", "what if"))
     result.counterfactual = words
     result.warnings = list(dict.fromkeys(warnings + more))
+    result.inputs = [case_path, *additions, *(rs.file for rs in loaded)]
     return result

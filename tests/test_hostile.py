@@ -1,0 +1,393 @@
+"""Promises kept against hostile input: nothing lost, nothing crashed, nothing wrong.
+
+Each test states one promise that a hunt for broken ones found broken, with the
+smallest input that broke it. Behaviour that only a real process shows (signals,
+closed or full streams, worker processes) is tested on one, always with a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from scenarios.cli import cli
+
+CASE = """\
+case: c1
+as_of: 2020-05-29
+sources:
+  s: {name: S, reliability: B}
+facts:
+  - {id: f1, type: attack, date: 2020-05-27, actor: HTS, target: TAF, n: 5, source: s, credibility: 2, text: hello}
+"""
+
+RULES = """\
+ruleset: r1
+indicators:
+  - id: i1
+    when: {match: attack, where: {actor: HTS}}
+scenarios:
+  - id: s1
+    when: {all: [{indicator: i1}, {match: attack, where: {n: {gte: 3}}}]}
+"""
+
+MAIN = "from scenarios.cli import main; main()"
+
+
+def invoke(*args, **kwargs):
+    return CliRunner().invoke(cli, [str(a) for a in args], **kwargs)
+
+
+def scenarios(*args, cwd=None, timeout=120, **kwargs) -> subprocess.CompletedProcess:
+    """The command in a process of its own, as a shell runs it."""
+    return subprocess.run([sys.executable, "-c", MAIN, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
+
+
+def slow_case(n: int = 12) -> str:
+    """A case of 2**n worlds: long enough a run to be interrupted."""
+    facts = "".join(f"  - {{id: a{i}, type: attack, date: 2020-05-2{i % 9}, target: TAF, actor: {{one_of: [HTS, TIP]}}}}\n" for i in range(n))
+    return "case: w\nas_of: 2020-05-29\nfacts:\n" + facts + "  - {id: d, type: deployment, actor: TAF, personnel: 10400}\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "case.yaml").write_text(CASE)
+    (tmp_path / "rules.yaml").write_text(RULES)
+    return tmp_path
+
+
+def run_json(files, out, *extra):
+    return invoke("run", files / "case.yaml", "-r", files / "rules.yaml", "--format", "json", "-o", out, *extra)
+
+
+# -- nothing lost: what -o writes ---------------------------------------------------------
+
+
+def test_output_into_a_fifo_writes_into_it(files):
+    fifo = files / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    result = run_json(files, fifo)
+    got = reader.communicate(timeout=60)[0]
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode), "the FIFO was replaced"
+    assert json.loads(got)["case"] == "c1"
+
+
+def test_output_through_a_symbolic_link_writes_its_target(files):
+    (files / "target.json").write_text("old")
+    (files / "link.json").symlink_to("target.json")
+    assert run_json(files, files / "link.json").exit_code == 0
+    assert (files / "link.json").is_symlink()
+    assert json.loads((files / "target.json").read_text())["case"] == "c1"
+
+
+def test_output_onto_a_hard_link_keeps_the_files_linked(files):
+    (files / "h1.json").write_text("old")
+    os.link(files / "h1.json", files / "h2.json")
+    assert run_json(files, files / "h1.json").exit_code == 0
+    assert os.stat(files / "h1.json").st_ino == os.stat(files / "h2.json").st_ino
+    assert json.loads((files / "h2.json").read_text())["case"] == "c1"
+
+
+def test_output_gets_the_usual_permissions(files):
+    old = os.umask(0o022)
+    try:
+        assert run_json(files, files / "new.json").exit_code == 0
+        assert stat.S_IMODE(os.stat(files / "new.json").st_mode) == 0o644
+        (files / "kept.json").write_text("old")
+        os.chmod(files / "kept.json", 0o640)
+        assert run_json(files, files / "kept.json").exit_code == 0
+        assert stat.S_IMODE(os.stat(files / "kept.json").st_mode) == 0o640
+    finally:
+        os.umask(old)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a device node")
+def test_output_onto_a_device_writes_into_it(files):
+    dev = files / "null"
+    os.mknod(dev, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    assert run_json(files, dev).exit_code == 0
+    assert stat.S_ISCHR(os.lstat(dev).st_mode), "the device was replaced by a file"
+
+
+@pytest.mark.parametrize("command", ["run", "what-if", "diff"])
+@pytest.mark.parametrize("victim", ["case.yaml", "rules.yaml", "link.yaml"])
+def test_output_is_never_one_of_the_commands_own_inputs(files, command, victim):
+    (files / "link.yaml").symlink_to("case.yaml")
+    before = {p.name: p.read_bytes() for p in files.iterdir() if not p.is_symlink()}
+    args = {
+        "run": ["run", files / "case.yaml"],
+        "what-if": ["what-if", files / "case.yaml", "--drop", "f1"],
+        "diff": ["diff", files / "case.yaml", files / "case.yaml"],
+    }[command]
+    result = invoke(*args, "-r", files / "rules.yaml", "-o", files / victim)
+    assert result.exit_code == 2, result.output
+    assert f"{files / victim}: error: is a file this command reads" in result.stderr
+    assert {p.name: p.read_bytes() for p in files.iterdir() if not p.is_symlink()} == before
+
+
+def test_output_is_never_a_file_added_by_what_if(files):
+    (files / "add.yaml").write_text("- {id: n1, type: deployment}\n")
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--add", files / "add.yaml", "-o", files / "add.yaml")
+    assert result.exit_code == 2 and "is a file this command reads" in result.stderr
+    assert (files / "add.yaml").read_text() == "- {id: n1, type: deployment}\n"
+
+
+def test_a_terminated_run_leaves_no_temporary_file(files):
+    # SIGTERM arrives while the report is being moved into place
+    script = textwrap.dedent(f"""
+        import os, signal
+        real = os.replace
+        def replace(a, b):
+            os.kill(os.getpid(), signal.SIGTERM)
+            real(a, b)
+        os.replace = replace
+        {MAIN}
+    """)
+    r = subprocess.run([sys.executable, "-c", script, "run", "case.yaml", "-r", "rules.yaml", "--format", "json", "-o", "out.json"], cwd=files, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 128 + signal.SIGTERM, r.stderr
+    assert sorted(p.name for p in files.iterdir()) == ["case.yaml", "rules.yaml"], "a temporary file was left behind"
+
+
+def test_a_folder_that_cannot_be_written_is_said(files):
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    (files / "ro").mkdir()
+    (files / "ro" / "out.json").write_text("old")
+    os.chmod(files / "ro" / "out.json", 0o666)
+    os.chmod(files / "ro", 0o555)
+    try:
+        result = run_json(files, files / "ro" / "out.json")
+    finally:
+        os.chmod(files / "ro", 0o755)
+    assert result.exit_code == 2
+    assert "in its folder" in result.stderr and (files / "ro" / "out.json").read_text() == "old"
+
+
+# -- nothing crashed: streams, signals, workers ------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "rich"])
+def test_a_full_standard_output_is_said_in_one_line(files, fmt):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-c", MAIN, "run", "case.yaml", "-r", "rules.yaml", "--format", fmt], cwd=files, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == "standard output: error: cannot be written: No space left on device\n"
+
+
+@pytest.mark.parametrize("fmt", ["json", "rich"])
+def test_a_closed_standard_output_is_said(files, fmt):
+    r = subprocess.run([sys.executable, "-c", "import os; os.close(1); " + MAIN, "run", "case.yaml", "-r", "rules.yaml", "--format", fmt], cwd=files, stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr == "standard output: error: cannot be written: it is closed\n"
+
+
+def test_a_full_output_file_is_said_in_one_line(files):
+    r = scenarios("run", "case.yaml", "-r", "rules.yaml", "--format", "json", "-o", "/dev/full", cwd=files)
+    assert r.returncode == 2
+    assert r.stderr == "/dev/full: error: cannot be written: No space left on device\n"
+
+
+def test_a_file_size_limit_is_said_in_one_line(files):
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+    r = subprocess.run([sys.executable, "-c", MAIN, "run", "case.yaml", "-r", "rules.yaml", "--format", "json", "-o", "out.json"], cwd=files, capture_output=True, text=True, timeout=120, preexec_fn=limit, check=False)
+    assert r.returncode == 2
+    assert r.stderr == "out.json: error: cannot be written: File too large\n"
+    assert sorted(p.name for p in files.iterdir()) == ["case.yaml", "rules.yaml"]
+
+
+def test_an_unwritable_standard_error_keeps_exit_code_2(files):
+    with open("/dev/full", "w") as full:
+        r = subprocess.run([sys.executable, "-c", MAIN, "run", "no-such-case.yaml", "-r", "rules.yaml"], cwd=files, stdout=subprocess.PIPE, stderr=full, timeout=120, check=False)
+    assert r.returncode == 2
+
+
+def test_an_output_encoding_without_the_characters_does_not_crash(files):
+    env = dict(os.environ, PYTHONIOENCODING="ascii")
+    r = scenarios("run", "case.yaml", "-r", "rules.yaml", "--width", "100", cwd=files, env=env)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+    assert "s1" in r.stdout
+
+
+def test_ctrl_c_exits_130(files):
+    (files / "slow.yaml").write_text(slow_case())
+    p = subprocess.Popen([sys.executable, "-c", MAIN, "run", "slow.yaml", "-r", "idlib-m4", "--format", "json"], cwd=files, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "Traceback" not in err
+
+
+def test_workers_do_not_outlive_a_terminated_run(files):
+    (files / "slow1.yaml").write_text(slow_case())
+    (files / "slow2.yaml").write_text(slow_case())
+    p = subprocess.Popen([sys.executable, "-c", MAIN, "run", "slow1.yaml", "slow2.yaml", "-r", "idlib-m4", "--jobs", "2", "--format", "json", "-o", "out.json"], cwd=files, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    children: list = []
+    while time.monotonic() < deadline and len(children) < 2:
+        time.sleep(0.2)
+        children = [int(c) for c in Path(f"/proc/{p.pid}/task/{p.pid}/children").read_text().split()]
+    assert len(children) == 2, "the workers did not start"
+    p.send_signal(signal.SIGTERM)
+    assert p.wait(timeout=60) == 128 + signal.SIGTERM
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(Path(f"/proc/{c}").exists() and "Z" not in Path(f"/proc/{c}/stat").read_text().split()[2] for c in children):
+        time.sleep(0.2)
+    alive = [c for c in children if Path(f"/proc/{c}").exists() and Path(f"/proc/{c}/stat").read_text().split()[2] != "Z"]
+    for c in alive:
+        os.kill(c, signal.SIGKILL)
+    assert not alive, "worker processes outlived the run"
+    assert not list(files.glob(".scenarios-*"))
+
+
+# -- messages -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "100000", "abc"])
+def test_columns_outside_what_width_takes_still_print_the_report(files, columns):
+    result = invoke("run", files / "case.yaml", "-r", files / "rules.yaml", env={"COLUMNS": columns})
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert "s1" in result.stdout and "c1" in result.stdout
+    assert 40 <= max(map(len, lines)) <= 400
+
+
+def test_columns_of_zero_still_print_failing_tests(files):
+    (files / "t.tests.yaml").write_text(
+        "rulesets: [rules.yaml]\nas_of: 2020-05-29\ntests:\n  - name: fails\n    facts: [{id: a, type: attack, actor: TIP}]\n    expect: {i1: triggered}\n"
+    )
+    result = invoke("test", files / "t.tests.yaml", env={"COLUMNS": "0"})
+    assert result.exit_code == 1
+    assert "0 passed, 1 failed" in result.stdout
+
+
+FORGED = "hello\n\nTRIGGERED  s9  All clear\nfile.yaml:1:1: error: forged"
+
+
+def test_line_breaks_in_user_text_cannot_forge_report_lines(files):
+    case = CASE.replace("text: hello", f"text: {json.dumps(FORGED)}").replace("case: c1", f"case: c1\ntitle: {json.dumps(FORGED)}")
+    (files / "case.yaml").write_text(case)
+    rules = RULES.replace("  - id: s1\n", f"  - id: s1\n    title: {json.dumps(FORGED)}\n")
+    (files / "rules.yaml").write_text(rules)
+    for extra in ([], ["--explain", "s1"]):
+        result = invoke("run", files / "case.yaml", "-r", files / "rules.yaml", "--width", "400", *extra)
+        assert result.exit_code == 0, result.output
+        assert not any(line.lstrip("│|╭╰─ ").startswith(("TRIGGERED  s9", "file.yaml:1:1")) for line in result.stdout.splitlines()), result.stdout
+
+
+def test_line_breaks_in_a_key_cannot_forge_a_problem_line(files):
+    (files / "rk.yaml").write_text('ruleset: r\n"titel\\nother.yaml:1:1: error: forged": x\nindicators: [{id: i, when: {match: a}}]\n')
+    result = invoke("check", files / "rk.yaml")
+    assert result.exit_code == 2
+    assert all(line.startswith(str(files / "rk.yaml")) for line in result.stdout.splitlines()), result.stdout
+
+
+def test_line_breaks_in_a_test_name_cannot_forge_the_summary(files):
+    (files / "t.tests.yaml").write_text(
+        "rulesets: [rules.yaml]\nas_of: 2020-05-29\ntests:\n  - name: \"x\\n9 passed, 0 failed\"\n    facts: [{id: a, type: attack, actor: TIP}]\n    expect: {i1: triggered}\n"
+    )
+    result = invoke("test", files / "t.tests.yaml", "--width", "200")
+    assert result.exit_code == 1
+    assert not any(line.strip().startswith("9 passed") for line in result.stdout.splitlines()), result.stdout
+
+
+@pytest.mark.parametrize("option", [["diff", "case.yaml", "--old-as-of"], ["diff", "case.yaml", "--new-as-of"], ["run", "case.yaml", "--as-of"], ["what-if", "case.yaml", "--drop", "f1", "--as-of"]])
+def test_option_values_are_shown_escaped(files, option):
+    result = invoke(*[files / a if a.endswith(".yaml") else a for a in option], "\x1b]0;pwn\x07\nx")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b]0;pwn" in result.output
+
+
+def test_a_case_id_option_is_shown_escaped(files):
+    result = invoke("import", "acled", files / "x.csv", "-o", files / "x.yaml", "--case-id", "\x1b]0;pwn\x07")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b]0;pwn" in result.output
+
+
+@pytest.mark.parametrize("encoding,name", [("utf-32", "UTF-32"), ("utf-32-le", "UTF-32"), ("utf-16-le", "UTF-16"), ("utf-16", "UTF-16")])
+def test_wide_encodings_are_named(files, encoding, name):
+    (files / "wide.yaml").write_bytes(CASE.encode(encoding))
+    result = invoke("check", files / "wide.yaml")
+    assert result.exit_code == 2
+    assert result.stdout == f"{files / 'wide.yaml'}: error: is {name} text: save it as UTF-8\n"
+
+
+def test_a_loop_of_links_is_not_a_missing_file(files):
+    (files / "loop1.yaml").symlink_to("loop2.yaml")
+    (files / "loop2.yaml").symlink_to("loop1.yaml")
+    for command in (["check"], ["run"]):
+        result = invoke(*command, files / "loop1.yaml", *(["-r", files / "rules.yaml"] if command == ["run"] else []))
+        assert result.exit_code == 2
+        assert "a loop of links" in result.output and "no such file" not in result.output
+
+
+def test_the_column_of_a_byte_that_is_not_utf8_counts_characters(files):
+    (files / "col.yaml").write_bytes("title: ééé".encode() + b"\xff\n")
+    result = invoke("check", files / "col.yaml")
+    assert f"{files / 'col.yaml'}:1:11: error: is not UTF-8 text" in result.stdout
+
+
+def test_a_file_swapped_for_a_fifo_is_never_waited_on(tmp_path):
+    # the look and the open are one: a FIFO put in a file's place after a look that
+    # saw a regular file (here: a look that lies) is refused, not waited on
+    os.mkfifo(tmp_path / "c.yaml")
+    script = textwrap.dedent("""
+        import os.path, sys
+        os.path.isfile = os.path.exists = lambda p: True
+        from scenarios.errors import InputError
+        from scenarios.load import read_text
+        try:
+            read_text("c.yaml")
+        except InputError as exc:
+            print(exc)
+    """)
+    r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert r.stdout == "c.yaml: error: is not a regular file\n", r.stderr
+
+
+def test_check_json_is_utf8_whatever_the_file_names(tmp_path):
+    name = os.fsdecode(b"nofile\xff.yaml")
+    result = subprocess.run([sys.executable, "-c", MAIN, "check", "--format", "json", name], cwd=tmp_path, capture_output=True, timeout=120, check=False)
+    assert result.returncode == 2
+    data = json.loads(result.stdout.decode("utf-8"))
+    assert data[0]["file"] == "nofile\\xff.yaml"
+
+
+def test_a_file_given_twice_to_check_is_checked_once(files):
+    (files / "link.yaml").symlink_to("rules.yaml")
+    result = invoke("check", files / "rules.yaml", str(files) + "/./rules.yaml", files / "link.yaml")
+    assert result.exit_code == 0, result.output
+
+
+def test_an_unreadable_folder_is_said_by_check(files):
+    if os.geteuid() == 0:
+        pytest.skip("root reads every folder")
+    sub = files / "sub"
+    sub.mkdir()
+    (sub / "bad.yaml").write_text("ruleset: 1\n")
+    os.chmod(sub, 0)
+    try:
+        result = invoke("check", files)
+    finally:
+        os.chmod(sub, 0o755)
+    assert result.exit_code == 2
+    assert f"{sub}: error: cannot be read" in result.stdout
