@@ -22,13 +22,12 @@ import calendar
 import datetime
 import itertools
 import json
-import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from .errors import InputError, Problem
 from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Ref, Test, Window, walk
-from .values import MISSING, ORDERING, elements, kind, token
+from .values import MISSING, ORDERING, elements, kind, number_key, token
 
 EQUALITY_JOIN = ("eq", "contains", "in")
 MAX_BODIES = 256
@@ -474,22 +473,6 @@ def test_expression(program: Program, t: Test) -> dict:
         operand = v.toordinal() if k == "date" else (number_key(v) if k == "num" else v)
         return {"$iany": {s + fld: {"$" + op: {"$i": operand}}}}
     raise ValueError(op)
-
-
-def number_key(x) -> str:
-    """A number as text whose code point order is the numbers' order.
-
-    durable-rules' JSON reader cannot read an exponent (Python writes 1e-05, 1e+16):
-    such a fact crashed the process (measured here). The order-preserving image of
-    the IEEE 754 bits is exact for every double, infinities included.
-    """
-    try:
-        f = float(x) + 0.0  # + 0.0: -0.0 is 0.0
-    except OverflowError:  # a whole number beyond any double: ordered as an infinity
-        f = float("inf") if x > 0 else float("-inf")
-    bits = struct.unpack(">Q", struct.pack(">d", f))[0]
-    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 0x8000000000000000
-    return f"{bits:016x}"
 
 
 def alpha_expression(program: Program, key: PatternKey) -> list:

@@ -15,7 +15,7 @@ from typing import Optional
 from .. import engine, words
 from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type
 from ..model import Ref
-from ..values import MISSING, elements, passes_ref, token
+from ..values import MISSING, elements, one_form, passes_ref, token
 from .reading import Fired, Group, SessionView
 
 # Joins are spread over sessions only in large runs: a fact of several joins goes to
@@ -87,9 +87,9 @@ class WorldRun(SessionView):
             if isinstance(value, Ref):
                 v = self.get(env[value.name]).get(value.key, MISSING)
                 if v is not MISSING:
-                    derived[key] = v
+                    derived[key] = one_form(v)
             else:
-                derived[key] = value
+                derived[key] = one_form(value)
         gkey = (iid, tuple(sorted((k, tuple(token(x) for x in elements(v)), isinstance(v, tuple)) for k, v in derived.items())))
         gid = self.group_of.get(gkey)
         out = []
