@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
@@ -391,3 +392,147 @@ def test_an_unreadable_folder_is_said_by_check(files):
         os.chmod(sub, 0o755)
     assert result.exit_code == 2
     assert f"{sub}: error: cannot be read" in result.stdout
+
+
+# -- nothing crashed: what the fast parser must never see ---------------------------------------
+
+DEEP = "- " * 20000 + "x"
+
+
+@pytest.mark.parametrize("where", ["case", "ruleset", "test file", "--add", "--set"])
+def test_deep_nesting_is_refused_located_wherever_it_is_read(files, where):
+    (files / "deep.yaml").write_text({
+        "case": f"case: c\nas_of: 2020-05-29\nfacts:\n  - {DEEP}\n",
+        "ruleset": f"ruleset: r\nindicators:\n  - {DEEP}\n",
+        "test file": f"rulesets: [rules.yaml]\nas_of: 2020-05-29\ntests:\n  - {DEEP}\n",
+        "--add": f"- {DEEP}\n",
+        "--set": "",
+    }[where])
+    if where == "test file":
+        (files / "deep.tests.yaml").write_text((files / "deep.yaml").read_text())
+    args = {
+        "case": ["run", "deep.yaml", "-r", "rules.yaml"],
+        "ruleset": ["run", "case.yaml", "-r", "deep.yaml"],
+        "test file": ["test", "deep.tests.yaml"],
+        "--add": ["what-if", "case.yaml", "-r", "rules.yaml", "--add", "deep.yaml"],
+        "--set": ["what-if", "case.yaml", "-r", "rules.yaml", "--set", f"f1.actor=[{'[' * 20000}{']' * 20000}]"],
+    }[where]
+    r = scenarios(*args, cwd=files)
+    assert r.returncode == 2, r.stderr
+    assert "nests too deeply" in r.stderr and "Traceback" not in r.stderr
+    if where != "--set":
+        assert re.match(r"\S+\.yaml:\d+:\d+: error: nests too deeply", r.stderr), r.stderr
+
+
+def test_a_number_of_a_million_digits_is_refused_at_once(files):
+    (files / "long.yaml").write_text("case: c\nas_of: 2020-05-29\nfacts:\n  - {id: a, type: t, n: " + "9" * 1_000_000 + "}\n")
+    started = time.monotonic()
+    r = scenarios("check", "long.yaml", cwd=files)
+    assert r.returncode == 2 and "long.yaml:4:25: error: a number of 1,000,000 digits" in r.stdout, r.stdout
+    assert time.monotonic() - started < 30  # reading it took minutes
+
+
+def test_an_alias_bomb_in_bytes_is_refused_under_a_memory_limit(files):
+    import resource
+
+    big = "a" * (4 * 2**20)
+    (files / "bomb.yaml").write_text("case: c\nas_of: 2020-01-01\nfacts:\n  - id: a\n    type: t\n    text: &x " + big + "\n" + "".join(f"  - {{id: b{i}, type: t, text: *x}}\n" for i in range(1500)))
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1500 * 2**20, 1500 * 2**20))
+
+    r = subprocess.run([sys.executable, "-c", MAIN, "check", "bomb.yaml"], cwd=files, capture_output=True, text=True, timeout=120, preexec_fn=limit, check=False)
+    assert r.returncode == 2, r.stderr
+    assert "bomb.yaml:7:29: error: its aliases expand to about" in r.stdout and "alias bomb" in r.stdout
+    assert "Traceback" not in r.stderr and "panicked" not in r.stderr
+
+
+def test_aliases_of_small_values_are_fine(files):
+    (files / "ok.yaml").write_text("case: c\nas_of: 2020-05-29\nsources:\n  s: &s {name: S, reliability: B}\n  t: *s\nfacts:\n" + "".join(f"  - {{id: a{i}, type: attack, actor: &a{i} HTS, target: *a{i}, source: s}}\n" for i in range(200)) + "  - {id: z, type: x, source: t}\n")
+    assert invoke("check", files / "ok.yaml").exit_code == 0
+
+
+@pytest.mark.parametrize("value", ['!!python/object/apply:os.system ["id"]', '\t!!python/name:os.system x', "!custom x"])
+def test_what_if_set_refuses_tags(files, value):
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--set", f"f1.actor={value}")
+    assert result.exit_code == 2, result.output
+    assert "is not allowed" in result.stderr
+
+
+def test_a_huge_world_count_is_said_in_a_few_characters(files):
+    facts = "".join(f"  - {{id: f{i}, type: t, k: {{one_of: [1, 2]}}}}\n" for i in range(10000))
+    (files / "worlds.yaml").write_text("case: w\nas_of: 2020-01-01\nfacts:\n" + facts)
+    result = invoke("run", files / "worlds.yaml", "-r", files / "rules.yaml")
+    assert result.exit_code == 2
+    assert "about 10^3010 worlds" in result.stderr and len(result.stderr) < 1000
+
+
+def test_a_huge_value_set_by_what_if_is_not_echoed(files):
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--set", "f1.credibility=" + "9" * 100_000)
+    assert result.exit_code == 2
+    assert "credibility must be a whole number 1-6" in result.stderr and len(result.stderr) < 1000
+
+
+@pytest.mark.parametrize("head", ["# facts to add\n---\n", "%YAML 1.2\n---\n", "---\n", ""])
+def test_one_list_of_facts_to_add_is_one_document(files, head):
+    (files / "add.yaml").write_text(head + "- {id: n1, type: deployment}\n")
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--add", files / "add.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+
+
+def test_two_documents_with_crlf_line_ends_are_two(files):
+    (files / "add.yaml").write_bytes(b"- {id: n1, type: deployment}\r\n---\r\n- {id: n2, type: deployment}\r\n")
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--add", files / "add.yaml")
+    assert result.exit_code == 2 and "several YAML documents" in result.stderr
+
+
+def test_an_underscore_number_in_a_setting_is_refused(files):
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--set", "f1.n=1_000")
+    assert result.exit_code == 2 and "'1_000' is text in YAML 1.2" in result.stderr
+
+
+# -- nothing wrong: numbers ---------------------------------------------------------------------
+
+from helpers import run as run_yaml, statuses  # noqa: E402
+
+
+@pytest.mark.parametrize("value,op,operand,holds", [
+    (2**53 + 1, "gt", 2**53, True),
+    (2**53 + 1, "lte", 2**53, False),
+    (2**53, "gte", 2**53 + 1, False),
+    (2**63 + 1, "gt", 2**63, True),
+    (2**64, "lt", 2**64 + 1, True),
+    (10**401, "lt", 10**402, True),
+    (10**401, "gt", 10**402, False),
+    (-(10**401), "gt", -(10**402), True),
+    (-(2**53) - 1, "lt", -(2**53), True),
+    (2**53 + 1, "gt", float(2**53), True),
+    (0.1, "lt", 1, True),
+    (1e-320, "gt", 0, True),
+    (-1e-320, "lt", 0, True),
+    (-0.0, "gte", 0, True),
+    (-0.0, "lt", 0, False),
+    (10**400, "lt", float("inf"), True),
+])
+def test_numbers_are_ordered_exactly_whatever_their_size(value, op, operand, holds):
+    def text(x):
+        return ".inf" if x == float("inf") else repr(x)
+
+    result = run_yaml(
+        f"case: c\nas_of: 2020-05-29\nfacts:\n  - {{id: a, type: t, n: {text(value)}}}\n",
+        f"ruleset: r\nindicators:\n  - {{id: x, when: {{match: t, where: {{n: {{{op}: {text(operand)}}}}}}}}}\n",
+    )
+    assert statuses(result)["x"] == ("triggered" if holds else "not_triggered")
+
+
+@pytest.mark.parametrize("first,second", [("1", "1.0"), ("1.0", "1"), ("-0.0", "0"), ("0", "-0.0"), ("[1, 2.0]", "[1.0, 2]")])
+def test_a_derived_value_does_not_depend_on_which_equal_fact_comes_first(first, second):
+    rules = "ruleset: r\nindicators:\n  - {id: x, when: {match: t, as: f}, derive: {p: $f.p}}\n"
+
+    def derived(a, b):
+        result = run_yaml(f"case: c\nas_of: 2020-05-29\nfacts:\n  - {{id: a, type: t, p: {a}}}\n  - {{id: b, type: t, p: {b}}}\n", rules)
+        from scenarios.render.json import render
+
+        return render([result])
+
+    assert derived(first, second) == derived(second, first)

@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 
 from . import suggest
-from .errors import Problem
+from .errors import Problem, excerpt
 from .model import (
     ID_RE,
     RELIABILITY,
@@ -39,7 +39,7 @@ from .model import (
     binds_of,
     fact_values,
 )
-from .values import DATE_RE, OPERATORS, parse_date
+from .values import DATE_RE, OPERATORS, parse_date, whole_number_text
 
 NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_-]*"  # a name bound with `as:`
 NAME_RE = re.compile(NAME_PATTERN + r"\Z")
@@ -95,7 +95,7 @@ class Builder:
     def keys(self, data: dict, allowed: tuple, path: tuple, what: str) -> None:
         for key in data:
             if not isinstance(key, str) or key not in allowed:
-                self.error(path + (key,), f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}", "unknown-key", suggest.did_you_mean(str(key), allowed))
+                self.error(path + (key,), f"unknown key '{excerpt(str(key))}' in {what}; allowed: {', '.join(allowed)}", "unknown-key", suggest.did_you_mean(str(key), allowed))
 
     def ident(self, value: Any, path: tuple, what: str) -> Optional[str]:
         text = as_key(value)
@@ -103,7 +103,7 @@ class Builder:
             self.error(path, f"{what} must be an id (lowercase letters, digits and '-'), not {describe(value)}", "type")
             return None
         if not ID_RE.match(text):
-            self.error(path, f"{what} '{text}' is not a valid id: use lowercase letters, digits and '-'", "value")
+            self.error(path, f"{what} '{excerpt(text)}' is not a valid id: use lowercase letters, digits and '-'", "value")
             return None
         return text
 
@@ -198,12 +198,12 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {excerpt(whole_number_text(value) if isinstance(value, int) else repr(value), 40)}"
     if isinstance(value, str):
-        return f"the text '{value[:40]}'"
+        return f"the text '{excerpt(value, 40)}'"
     if isinstance(value, (list, tuple)):
         return "a list"
-    if isinstance(value, dict):
+    if isinstance(value, (dict, frozenset)):  # a mapping used as a key reads as a frozenset
         return "a mapping"
     if isinstance(value, datetime.date):
         return f"the date {value.isoformat()}"
@@ -242,7 +242,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
     }
     for key in sources:
         if key not in cited:
-            b.warn(("sources", key), f"source '{key}' is not cited by any fact", "unused")
+            b.warn(("sources", key), f"source '{excerpt(key)}' is not cited by any fact", "unused")
     if any(p.severity == "error" for p in b.problems):
         return None, b.problems
     case = Case(
@@ -295,7 +295,7 @@ def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
     """An Admiralty credibility 1-6, or None (with a problem when it is not one)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or not 1 <= value <= 6:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 6 or value != int(value):
         b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}", "type")
         return None
     return int(value)
@@ -311,7 +311,7 @@ def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[s
         return None
     if key not in sources:
         known = f"; known sources: {', '.join(sources)}" if sources else "; the case has no 'sources'"
-        b.error(path, f"unknown source '{key}'{known}", "reference", suggest.did_you_mean(key, tuple(sources)))
+        b.error(path, f"unknown source '{excerpt(key)}'{excerpt(known, 200)}", "reference", suggest.did_you_mean(key, tuple(sources)))
         return None
     return key
 
@@ -482,7 +482,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             continue
         if key in ("id", "type", "date", "source", "credibility", "text"):
             if isinstance(raw, dict) and "one_of" in raw:
-                b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of", "value")
+                b.error(path + (raw_key,), f"'{excerpt(key)}' cannot be contested: only attributes and 'present' take one_of", "value")
                 ok = False
             continue
         apath = path + (raw_key,)
@@ -505,7 +505,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             elif raw is False:
                 contested[key] = (Alternative(False),)
             continue
-        v = b.value(raw, apath, f"attribute '{key}'")
+        v = b.value(raw, apath, f"attribute '{excerpt(key)}'")
         if v is None:
             ok = False
         else:
@@ -518,7 +518,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
 def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
     """The alternatives of a contested attribute, or None when one is wrong."""
     if set(raw) != {"one_of"}:
-        b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
+        b.error(path, f"attribute '{excerpt(key)}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
         return None
     alts_raw = raw["one_of"]
     if not isinstance(alts_raw, list) or not alts_raw:
@@ -534,7 +534,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
                 b.error(apath, "an alternative needs 'value'", "missing-key")
                 ok = False
                 continue
-            value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{key}'")
+            value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{excerpt(key)}'")
             if alt["value"] is not None and value is None:
                 ok = False
                 continue
@@ -546,7 +546,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
                 )
             )
         else:
-            value = None if alt is None else b.value(alt, apath, f"alternative of '{key}'")
+            value = None if alt is None else b.value(alt, apath, f"alternative of '{excerpt(key)}'")
             if alt is not None and value is None:
                 ok = False
                 continue
@@ -623,7 +623,7 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
                     continue
                 derive.append((key, ref))
             elif raw is not None:
-                v = b.value(raw, dpath, f"derived attribute '{key}'")
+                v = b.value(raw, dpath, f"derived attribute '{excerpt(key)}'")
                 if v is not None:
                     derive.append((key, v))
     implications = b.texts(m.get("implications"), path + ("implications",), "implications")
@@ -804,10 +804,10 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
             continue
         if key in ("type", "present"):
             # not an error: SPEC 3.1 makes a test of a key a fact lacks simply fail
-            b.warn(kpath, f"'{key}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""), "unused")
+            b.warn(kpath, f"'{excerpt(key)}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""), "unused")
         if isinstance(spec, dict):
             if not spec:
-                b.error(kpath, f"no operator given for '{key}'", "operator")
+                b.error(kpath, f"no operator given for '{excerpt(key)}'", "operator")
                 ok = False
             for op, operand in spec.items():
                 t = build_test(b, key, op, operand, kpath + (op,), outer)
@@ -816,10 +816,10 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
                 else:
                     tests.append(t)
         elif isinstance(spec, list):
-            b.error(kpath, f"a bare list is not a value for '{key}': say in: [...] (one of these) or contains: X", "operator")
+            b.error(kpath, f"a bare list is not a value for '{excerpt(key)}': say in: [...] (one of these) or contains: X", "operator")
             ok = False
         elif spec is None:
-            b.error(kpath, f"no value for '{key}': to test that it is missing, say exists: false", "operator")
+            b.error(kpath, f"no value for '{excerpt(key)}': to test that it is missing, say exists: false", "operator")
             ok = False
         else:
             t = build_test(b, key, "eq", spec, kpath, outer)
@@ -833,11 +833,11 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
 def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: frozenset) -> Optional[Test]:
     """One operator on one key of a `where`, or None when it is wrong."""
     if op not in OPERATORS:
-        b.error(path, f"unknown operator '{op}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
+        b.error(path, f"unknown operator '{excerpt(str(op))}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
         return None
     ref = parse_ref(operand)
     if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand):
-        b.error(path, f"'{operand}' names a bound fact but no key: write ${operand[1:]}.KEY", "reference")
+        b.error(path, f"'{excerpt(operand)}' names a bound fact but no key: write ${excerpt(operand[1:])}.KEY", "reference")
         return None
     if ref is not None:
         if op in ("matches", "exists"):

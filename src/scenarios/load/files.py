@@ -33,8 +33,13 @@ def read_text(path: str, kind: str = "YAML") -> str:
         if st.st_size > MAX_BYTES:
             raise InputError([Problem(path, f"the file is {st.st_size // 2**20} MiB; at most {MAX_BYTES // 2**20} MiB are read", code="file")])
         with os.fdopen(fd, "rb", closefd=False) as f:
-            raw = f.read(MAX_BYTES + 1)
-        if len(raw) > MAX_BYTES:  # it grew while being read
+            raw = f.read(st.st_size + 1)  # what it holds: a buffer of the most it may hold failed under a memory limit
+            while len(raw) <= MAX_BYTES:  # it grew while being read
+                more = f.read(2**20)
+                if not more:
+                    break
+                raw += more
+        if len(raw) > MAX_BYTES:
             raise InputError([Problem(path, f"the file is over {MAX_BYTES // 2**20} MiB; at most {MAX_BYTES // 2**20} MiB are read", code="file")])
     except OSError as exc:
         raise InputError([Problem(path, f"cannot be read: {exc.strerror or exc}", code="file")]) from None
