@@ -106,6 +106,7 @@ def main() -> None:
     Text that the output encoding cannot hold is shown escaped, not a crash halfway
     through a report; a closed standard output is said, not ignored."""
     signal.signal(signal.SIGTERM, _terminated)
+    signal.signal(signal.SIGINT, _interrupted)
     if sys.stdout is None or not _open(1):
         sys.stdout = io.TextIOWrapper(_Closed(), encoding="utf-8", write_through=True)
     for stream in (sys.stdout, sys.stderr):
@@ -113,7 +114,20 @@ def main() -> None:
             stream.reconfigure(errors="backslashreplace")
         except (AttributeError, OSError, ValueError):
             pass
-    cli()
+    try:
+        cli()
+    except _Interrupted:
+        say("scenarios: interrupted")
+        sys.exit(INTERRUPTED)
+
+
+class _Interrupted(BaseException):
+    """Ctrl-C in the console script: not a KeyboardInterrupt, which click turns into
+    "Aborted!" and exit 1 wherever it comes (while options are read, say)."""
+
+
+def _interrupted(signum, frame) -> None:
+    raise _Interrupted()
 
 
 def _terminated(signum, frame) -> None:
