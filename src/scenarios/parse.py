@@ -59,6 +59,7 @@ def _re2() -> tuple:
     options.log_errors = False  # the reason is ours to say, not printed by RE2 itself
     return re2, options
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ID_LENGTH = 1000  # ids and fact types reach the engine, whose values must stay far below 16 MiB
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "source", "credibility", "text", "present"))
 CASE_KEYS = ("case", "title", "as_of", "rulesets", "sources", "facts")
@@ -104,6 +105,9 @@ class Builder:
             return None
         if not ID_RE.match(text):
             self.error(path, f"{what} '{excerpt(text)}' is not a valid id: use lowercase letters, digits and '-'", "value")
+            return None
+        if len(text) > MAX_ID_LENGTH:
+            self.error(path, f"{what} is {len(text):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
             return None
         return text
 
@@ -378,7 +382,7 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
     """
     fid = m.get("id")
     ftype = m.get("type")
-    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid):
+    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid) or len(fid) > MAX_ID_LENGTH or len(ftype) > MAX_ID_LENGTH:
         return None
     if strings is None:
         strings = {}
@@ -456,9 +460,15 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     elif fid is not None and CONTROL_RE.search(fid):
         b.error(path + ("id",), "a fact id may not hold control characters (tabs, line breaks, escapes)", "value")
         ok = False
+    elif fid is not None and len(fid) > MAX_ID_LENGTH:
+        b.error(path + ("id",), f"a fact id is {len(fid):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
+        ok = False
     ftype = as_key(m.get("type")) if m.get("type") is not None else None
     if m.get("type") is not None and not ftype:
         b.error(path + ("type",), f"a fact type must be text, not {describe(m.get('type'))}", "type")
+        ok = False
+    elif ftype is not None and len(ftype) > MAX_ID_LENGTH:
+        b.error(path + ("type",), f"a fact type is {len(ftype):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
         ok = False
     date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
     if m.get("date") is not None and date is None:
