@@ -14,6 +14,7 @@ from .errors import InputError, Problem
 from .load import find_ruleset, load_document, locate_in_files
 from .model import Case, ItemRef, Match, walk
 from .load.ruletests import is_test_file, load_tests
+from .run.notices import keys_read
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
@@ -69,6 +70,9 @@ def check(paths: list) -> list[Problem]:
         problems.extend(found)
         (cases if isinstance(model, Case) else rulesets).append(model)
     problems.extend(check_together(cases, rulesets))
+    if rulesets:  # a key a rule reads is no slip of a reserved one
+        read = keys_read(item for rs in rulesets for item in rs.items)
+        problems = [p for p in problems if not (p.code == "unknown-key" and p.severity == "warning" and p.path and p.path[-1] in read)]
     return sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
 
 

@@ -441,6 +441,15 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
     return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text), {}, path)
 
 
+@functools.lru_cache(maxsize=65536)
+def key_trouble(key: str) -> str:
+    """What is wrong with an attribute name: "bad" (empty, blank, control
+    characters), the reserved key it is likely a slip of ("dat": "date"), or ""."""
+    if not key.strip() or CONTROL_RE.search(key):
+        return "bad"
+    return suggest.reserved_slip(key)
+
+
 def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optional[dict] = None) -> Optional[Fact]:
     """One fact of a case, or None when it holds an error (each one recorded)."""
     fact = fast_fact(m, path, sources, strings)
@@ -480,6 +489,13 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     attributes: dict = {}
     contested: dict = {}
     for raw_key, raw in m.items():
+        if type(raw_key) is str and raw_key not in RESERVED_AND_PRESENT and key_trouble(raw_key):
+            trouble = key_trouble(raw_key)
+            if trouble == "bad":
+                b.error(path + (raw_key,), "an attribute name may not be empty or blank, nor hold control characters (tabs, line breaks, escapes)", "value")
+                ok = False
+                continue
+            b.warn(path + (raw_key,), f"the attribute name '{excerpt(raw_key)}' is none of a fact's own keys (id, type, date, reported, source, credibility, text, present)", "unknown-key", f"did you mean '{trouble}'?")
         # the common case first: a text key with a plain text, whole-number or boolean value
         kind_ = type(raw)
         if type(raw_key) is str and raw_key not in RESERVED_AND_PRESENT:
@@ -628,6 +644,9 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
                 b.error(dpath, f"a derived attribute name must be text, not {describe(raw_key)}", "type")
                 continue
             ref = parse_ref(raw)
+            if ref is None and isinstance(raw, str) and NAME_REF_RE.match(raw.rstrip(".")):
+                b.error(dpath, f"'{excerpt(raw)}' names a bound fact but no key: write ${excerpt(raw.rstrip('.')[1:])}.KEY", "reference")
+                continue
             if ref is not None:
                 if ref.name not in visible:
                     b.error(dpath, f"${ref.name} is not bound at the top of 'when'", "reference", bound_hint(ref.name, visible))

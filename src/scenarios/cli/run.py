@@ -9,7 +9,7 @@ from typing import Optional
 import click
 
 from . import options
-from .output import clean_line, fail, say, standard_output, write_output
+from .output import fail, show, standard_output, write_output
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -51,9 +51,7 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
         results, problems = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
     if problems:
         fail(problems)
-    for r in results:
-        for w in r.warnings:
-            say(clean_line(str(w)))
+    show([w for r in results for w in r.warnings])
     report(results, fmt, output, width, inputs=tuple(f for r in results for f in r.inputs))
     if fail_on and any(met(r, fail_on) for r in results):
         sys.exit(1)

@@ -13,6 +13,7 @@ from . import evidence as evidence_of
 from .critical import critical_facts
 from .hypotheses import holds_if, hypotheses, matrix, world_words
 from .known import in_run
+from .notices import notices
 from .parts import merge_parts, run_worlds, worlds_part
 from .session import compiled
 
@@ -27,12 +28,15 @@ def evaluate(
     drop: frozenset = frozenset(),
     explain_id: Optional[str] = None,
     map_worlds: Optional[Callable] = None,
+    warnings: list = (),
 ) -> RunResult:
     """Run a case against rulesets: statuses, derivations, near misses, evidence,
     critical facts; with `explain_id`, that item's full explanation too.
 
     `map_worlds(fn, tasks)`, when given, runs parts of the worlds (`run_worlds`) as
     `list(map(fn, tasks))` would, for instance on other processes or machines.
+    `warnings` (of loading the case and rulesets) come back in the result's, with
+    those only the run can give (see `notices`).
     """
     as_of = as_of or case.as_of
     program = compiled(tuple(rulesets), as_of)
@@ -107,4 +111,5 @@ def evaluate(
         scenarios=[r for r in results if r.kind == "scenario"],
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
+        warnings=notices(case, program, facts, list(warnings)),
     )
