@@ -414,6 +414,8 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
             if key == "present":
                 return None
             continue
+        if key_trouble(key):
+            return None
         t = type(value)
         if (t is str and len(value) != 10) or t is int:
             # the common case, inline: measured hot at 100k facts. The parser makes a
@@ -651,6 +653,8 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
                 if ref.name not in visible:
                     b.error(dpath, f"${ref.name} is not bound at the top of 'when'", "reference", bound_hint(ref.name, visible))
                     continue
+                if ref.key in ("type", "present"):
+                    b.warn(dpath, f"'{ref.key}' is not a value of a fact a rule can read, so ${ref.name}.{ref.key} is always missing", "unused")
                 derive.append((key, ref))
             elif raw is not None:
                 v = b.value(raw, dpath, f"derived attribute '{excerpt(key)}'")
@@ -761,6 +765,9 @@ def build_condition(b: Builder, raw: Any, path: tuple, outer: frozenset):
     if not (isinstance(inner_raw, dict) and "match" in inner_raw):
         b.error(path + ("count",), "count takes a match: {match: TYPE, where: ..., within: ...}", "operator")
         return None
+    if bounds.get("at_least", 0) > bounds.get("at_most", bounds.get("at_least", 0)):
+        b.error(path + ("at_most",), f"at_most {bounds['at_most']} is below at_least {bounds['at_least']}: the count can never hold", "value")
+        return None
     inner = build_match(b, inner_raw, path + ("count",), outer)
     if inner is None:
         return None
@@ -811,6 +818,9 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
     start = b.date(m["from"], path + ("from",), "from") if "from" in m else None
     end = b.date(m["until"], path + ("until",), "until") if "until" in m else None
     if ("from" in m and start is None) or ("until" in m and end is None) or tests is None:
+        return None
+    if start is not None and end is not None and start > end:
+        b.error(path + ("until",), f"until {end.isoformat()} is before from {start.isoformat()}: no fact can match", "value")
         return None
     window = Window(within, start, end) if (within or start or end) else None
     return Match(ftype, tests, window, binds, path)
@@ -866,8 +876,8 @@ def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: 
         b.error(path, f"unknown operator '{excerpt(str(op))}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
         return None
     ref = parse_ref(operand)
-    if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand):
-        b.error(path, f"'{excerpt(operand)}' names a bound fact but no key: write ${excerpt(operand[1:])}.KEY", "reference")
+    if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand.rstrip(".")):
+        b.error(path, f"'{excerpt(operand)}' names a bound fact but no key: write ${excerpt(operand.rstrip('.')[1:])}.KEY", "reference")
         return None
     if ref is not None:
         if op in ("matches", "exists"):
