@@ -536,3 +536,175 @@ def test_a_derived_value_does_not_depend_on_which_equal_fact_comes_first(first, 
         return render([result])
 
     assert derived(first, second) == derived(second, first)
+
+
+# -- nothing hung: what the engine can hold ---------------------------------------------------
+
+ENGINE_CASE = """\
+case: c
+as_of: 2020-05-29
+facts:
+  - {id: a1, type: attack, target: TAF, actor: HTS, n: 5}
+  - {id: a2, type: attack, target: TAF, actor: HTS, n: 7}
+"""
+
+
+def ruleset_of(kind: str, n: int) -> str:
+    """A ruleset that is valid by SPEC and goes to one limit of durable-rules."""
+    if kind == "types":  # items matching n distinct fact types
+        body = [f"  - {{id: i{k}, when: {{match: t{k}}}}}" for k in range(n)]
+    elif kind == "chain":  # each indicator references the one before: n item types
+        body = ["  - {id: i0, when: {match: attack}}"] + [f"  - {{id: i{k}, when: {{indicator: i{k - 1}}}}}" for k in range(1, n)]
+    elif kind == "items":  # n engine rules on one type
+        body = [f"  - {{id: i{k}, when: {{match: attack, where: {{n: {k}}}}}}}" for k in range(n)]
+    elif kind == "shared":  # n rules sharing the pattern of one indicator
+        body = ["  - {id: base, when: {match: attack}}"] + [f"  - {{id: s{k}, when: {{all: [{{indicator: base}}, {{match: attack, where: {{n: {k}}}}}]}}}}" for k in range(n)]
+    elif kind == "all":  # an all of n conditions
+        body = ["  - id: i\n    when:\n      all:\n" + "".join("        - {match: attack, where: {target: TAF}}\n" for _ in range(n)).rstrip("\n")]
+    elif kind == "ne":  # n ne tests in one where
+        body = ["  - {id: i, when: {match: attack, where: {" + ", ".join(f"k{k}: {{ne: x}}" for k in range(n)) + "}}}"]
+    elif kind == "keys":  # n keys tested on one type
+        body = [f"  - {{id: i{k}, when: {{match: attack, where: {{k{k}: {{ne: x}}}}}}}}" for k in range(n)]
+    else:  # an in: of n values
+        body = ["  - {id: i, when: {match: attack, where: {target: {in: [" + ", ".join(f"v{k}" for k in range(n - 1)) + ", TAF]}}}}"]
+    return "ruleset: big\nindicators:\n" + "\n".join(body) + "\n"
+
+
+@pytest.mark.parametrize("kind,n", [("types", 509), ("types", 2000), ("chain", 509), ("chain", 2000), ("items", 4100), ("shared", 255), ("all", 17), ("ne", 8), ("keys", 84)])
+def test_what_the_engine_cannot_hold_is_refused_at_once_by_check_and_run(files, kind, n):
+    (files / "big.yaml").write_text(ruleset_of(kind, n))
+    (files / "case.yaml").write_text(ENGINE_CASE + "".join(f"  - {{id: k, type: attack, {', '.join(f'k{k}: y' for k in range(n))}}}\n" for _ in [0] if kind == "keys"))
+    for args in (["check", "big.yaml"], ["run", "case.yaml", "-r", "big.yaml", "--format", "json"]):
+        started = time.monotonic()
+        r = scenarios(*args, cwd=files, timeout=120)
+        assert r.returncode == 2, f"{args}: {r.stdout[-300:]}{r.stderr[-300:]}"
+        out = r.stdout + r.stderr
+        assert re.search(r"big\.yaml:\d+:\d+: error: '[a-z0-9-]+' cannot be run: ", out), out
+        assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("kind,n", [("types", 508), ("shared", 254), ("all", 16), ("ne", 7), ("keys", 83), ("in", 512), ("in", 5000)])
+def test_what_the_engine_can_hold_is_checked_and_run(files, kind, n):
+    (files / "big.yaml").write_text(ruleset_of(kind, n))
+    (files / "case.yaml").write_text(ENGINE_CASE + "".join(f"  - {{id: k, type: attack, {', '.join(f'k{k}: y' for k in range(n))}}}\n" for _ in [0] if kind == "keys"))
+    assert scenarios("check", "big.yaml", cwd=files).returncode == 0
+    r = scenarios("run", "case.yaml", "-r", "big.yaml", "--format", "json", cwd=files, timeout=120)
+    assert r.returncode == 0, r.stderr[-500:]
+
+
+def test_an_in_list_held_by_a_list_attribute_runs(files):
+    values = ", ".join(f"v{k}" for k in range(100))
+    (files / "case.yaml").write_text(f"case: c\nas_of: 2020-05-29\nfacts:\n  - {{id: a, type: attack, target: [{values}]}}\n")
+    (files / "in.yaml").write_text(f"ruleset: r\nindicators:\n  - {{id: i, when: {{match: attack, where: {{target: {{in: [{values}]}}}}}}}}\n")
+    r = scenarios("run", "case.yaml", "-r", "in.yaml", "--format", "json", cwd=files, timeout=120)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert json.loads(r.stdout)["indicators"][0]["status"] == "triggered"
+
+
+def test_a_value_of_16_mib_runs_through_a_join(files):
+    long = "a" * 2**24
+    (files / "long.yaml").write_text(f"case: c\nas_of: 2020-01-01\nfacts:\n  - id: a\n    type: t\n    x: {long}\n  - id: b\n    type: u\n    y: {long}\n  - id: c\n    type: u\n    y: short\n")
+    (files / "join.yaml").write_text("ruleset: l\nindicators:\n  - id: i\n    when:\n      all:\n        - {match: t, as: a}\n        - {match: u, as: b, where: {y: $a.x}}\n    derive: {v: $b.id}\n")
+    r = scenarios("run", "long.yaml", "-r", "join.yaml", "--format", "json", cwd=files, timeout=300)
+    assert r.returncode == 0, r.stderr[-500:]
+    data = json.loads(r.stdout)["indicators"][0]
+    assert data["status"] == "triggered" and len(data["because"]) == 1
+
+
+def test_a_long_text_is_ordered_exactly_against_a_short_operand(files):
+    result = run_yaml(
+        "case: c\nas_of: 2020-05-29\nfacts:\n  - {id: a, type: t, s: " + "b" * 100_000 + "}\n  - {id: b, type: t, s: " + "a" * 100_000 + "}\n",
+        "ruleset: r\nindicators:\n  - {id: gt, when: {match: t, where: {s: {gt: b}}}, derive: {f: $x.id}}\n".replace("match: t,", "match: t, as: x,"),
+    )
+    assert [d["f"] for d in statuses_and(result, "gt")] == ["a"]
+
+
+def statuses_and(result, iid):
+    return [dict(d.derived) for d in result.find(iid).because]
+
+
+# -- nothing wrong: what an analyst meant ---------------------------------------------------------
+
+TYPO_CASE = "case: t\nas_of: 2020-05-29\nfacts:\n  - {id: a, type: attack, dat: 2020-05-27, credibilty: 1, sorce: x, actr: HTS, location: M4}\n"
+
+
+@pytest.mark.parametrize("key,meant", [("dat", "date"), ("credibilty", "credibility"), ("sorce", "source"), ("txt", "text"), ("reprted", "reported"), ("Date", "date"), ("TEXT", "text")])
+def test_a_slip_of_a_reserved_key_is_warned_by_check(files, key, meant):
+    (files / "c.yaml").write_text(f"case: t\nas_of: 2020-05-29\nfacts:\n  - {{id: a, type: attack, {key}: 1}}\n")
+    result = invoke("check", files / "c.yaml", "--format", "json")
+    assert result.exit_code == 0
+    [p] = json.loads(result.stdout)
+    assert (p["line"], p["column"], p["severity"], p["suggestion"]) == (4, 27, "warning", f"did you mean '{meant}'?")
+
+
+def test_run_warns_of_slips_and_of_keys_a_rule_reads_under_another_name(files):
+    (files / "c.yaml").write_text(TYPO_CASE)
+    (files / "r.yaml").write_text("ruleset: r\nindicators:\n  - {id: i, when: {match: attack, where: {actor: HTS}}}\n")
+    result = invoke("run", files / "c.yaml", "-r", files / "r.yaml", "--format", "json")
+    assert result.exit_code == 0
+    warned = {line.split(": warning: ")[0].rsplit(":", 2)[1:] and line.split("'")[1]: line for line in result.stderr.splitlines()}
+    assert set(warned) == {"dat", "credibilty", "sorce", "actr"}, result.stderr  # location is described by no rule and is close to none
+    assert "did you mean 'actor'?" in warned["actr"]
+
+
+def test_a_key_a_rule_reads_on_purpose_is_no_slip(files):
+    (files / "c.yaml").write_text("case: t\nas_of: 2020-05-29\nfacts:\n  - {id: a, type: attack, data: x}\n")
+    (files / "r.yaml").write_text("ruleset: r\nindicators:\n  - {id: i, when: {match: attack, where: {data: x}}}\n")
+    assert invoke("run", files / "c.yaml", "-r", files / "r.yaml", "--format", "json").stderr == ""
+    assert invoke("check", files / "c.yaml", files / "r.yaml").stdout.count("warning") == 1  # only: i is used by nothing
+
+
+@pytest.mark.parametrize("name", ["", " ", "a\\tb", "a\\nb", "\\e[31m"])
+def test_attribute_names_that_cannot_be_read_are_errors(files, name):
+    (files / "c.yaml").write_text(f'case: t\nas_of: 2020-05-29\nfacts:\n  - {{id: a, type: attack, "{name}": 1}}\n')
+    result = invoke("check", files / "c.yaml")
+    assert result.exit_code == 2 and ":4:27: error: an attribute name may not be empty or blank" in result.stdout
+
+
+@pytest.mark.parametrize("condition,where,phrase", [
+    ("{match: t, from: 2020-05-01, until: 2020-04-01}", "3:55", "until 2020-04-01 is before from 2020-05-01"),
+    ("{count: {match: t}, at_least: 5, at_most: 2}", "3:61", "at_most 2 is below at_least 5"),
+    ("{match: t, as: x}, derive: {v: $x}", "3:50", "'$x' names a bound fact but no key"),
+    ("{match: t, as: x}, derive: {v: $x.}", "3:50", "'$x.' names a bound fact but no key"),
+    ("{match: t, where: {v: {eq: $x.}}}", "3:46", "'$x.' names a bound fact but no key"),
+])
+def test_conditions_that_can_never_hold_as_written_are_errors(files, condition, where, phrase):
+    (files / "r.yaml").write_text(f"ruleset: r\nindicators:\n  - {{id: a, when: {condition}}}\n")
+    result = invoke("check", files / "r.yaml")
+    assert result.exit_code == 2
+    assert f"{files / 'r.yaml'}:{where}: error: {phrase}" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("key", ["type", "present"])
+def test_deriving_a_key_no_rule_can_read_is_warned(files, key):
+    (files / "r.yaml").write_text(f"ruleset: r\nindicators:\n  - {{id: a, when: {{match: t, as: x}}, derive: {{v: $x.{key}}}}}\n")
+    result = invoke("check", files / "r.yaml")
+    assert f"is always missing" in result.stdout
+
+
+def test_matches_on_a_long_text_is_quick_and_says_how_much_it_reads(files):
+    text = "a" * 15_000_000 + "b"
+    (files / "c.yaml").write_text(f"case: c\nas_of: 2020-01-01\nfacts:\n  - id: a\n    type: t\n    text: {text}\n")
+    (files / "r.yaml").write_text("ruleset: rx\nindicators:\n  - {id: m, when: {match: t, where: {text: {matches: '(.*){100}b'}}}}\n  - {id: n, when: {match: t, where: {text: {matches: '^a+'}}}}\n")
+    started = time.monotonic()
+    r = scenarios("run", "c.yaml", "-r", "r.yaml", "--format", "json", cwd=files, timeout=240)
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - started < 120  # it ran past 280 s
+    assert "c.yaml:6:11: warning: 'text' of fact 'a' is longer than 1,048,576 characters: matches reads only that many" in r.stderr
+    statuses_ = {i["id"]: i["status"] for i in json.loads(r.stdout)["indicators"]}
+    assert statuses_ == {"m": "not_triggered", "n": "triggered"}  # the b is past what matches reads
+
+
+def test_a_join_of_thousands_with_thousands_is_refused_not_endless(files):
+    (files / "pair.yaml").write_text(
+        "ruleset: pair\nindicators:\n  - id: repeat-attacker\n    when:\n      all:\n"
+        "        - {match: attack, as: a, where: {target: TAF}}\n"
+        "        - {match: attack, where: {target: TAF, actor: $a.actor, id: {ne: $a.id}}}\n"
+    )
+    facts = "".join(f"  - {{id: a{i}, type: attack, target: TAF, actor: HTS, date: 2020-05-{1 + i % 28:02d}}}\n" for i in range(1000))
+    (files / "h.yaml").write_text("case: h\nas_of: 2020-05-29\nfacts:\n" + facts)
+    started = time.monotonic()
+    r = scenarios("run", "h.yaml", "-r", "pair.yaml", "--format", "json", cwd=files, timeout=240)
+    assert r.returncode == 2
+    assert "pair.yaml:5:7: error: 'repeat-attacker' holds more than 100,000 times in one world" in r.stderr
+    assert time.monotonic() - started < 120

@@ -15,6 +15,7 @@ from typing import Optional
 
 from .. import engine, words
 from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type
+from ..errors import InputError, Problem
 from ..model import Ref
 from ..values import MISSING, elements, one_form, passes_ref, token
 from .reading import Fired, Group, SessionView
@@ -27,6 +28,7 @@ from .reading import Fired, Group, SessionView
 SPREAD_FROM = 200_000
 FACTS_PER_BUCKET = 4096  # case facts per session of a join spread by value (engine.run_session)
 MAX_BUCKETS = 256
+MAX_DERIVATIONS = 100_000  # firings of one item in one world: a join of thousands with thousands made millions, for minutes
 DERIVED = "\x1e"  # starts every derived fact's id; fact ids may not hold control characters
 
 
@@ -39,6 +41,7 @@ class WorldRun(SessionView):
         self.group_of: dict[tuple, str] = {}
         self.seen: set = set()
         self.pending: dict = {}  # stratum -> firings whose guards wait for it
+        self.firings: dict = {}  # item id -> the firings recorded
         self.error: Optional[BaseException] = None
 
     # -- the engine's reports ---------------------------------------------------------
@@ -65,6 +68,9 @@ class WorldRun(SessionView):
         if identity in self.seen:
             return []
         self.seen.add(identity)
+        self.firings[iid] = self.firings.get(iid, 0) + 1
+        if self.firings[iid] > MAX_DERIVATIONS:
+            raise too_many(self.program.items[iid])
         if body.guards:
             # not/count must see complete lower strata: checked when the stratum is released
             self.pending.setdefault(self.program.strata[iid], []).append((iid, body, facts, env))
@@ -104,6 +110,15 @@ class WorldRun(SessionView):
         self.groups[gid].members.append(fired)
         self.fired[iid].append(fired)
         return out
+
+
+def too_many(item) -> InputError:
+    """The problem of an item that holds past MAX_DERIVATIONS times in one world."""
+    return InputError([Problem(
+        item.file,
+        f"'{item.id}' holds more than {MAX_DERIVATIONS:,} times in one world (a join of many facts with many more, such as the same actor twice among thousands of attacks): refused; narrow it with a window or more tests",
+        path=item.path + ("when",), code="limit",
+    )])
 
 
 def compiled(rulesets: tuple, as_of: datetime.date) -> Program:
