@@ -708,3 +708,81 @@ def test_a_join_of_thousands_with_thousands_is_refused_not_endless(files):
     assert r.returncode == 2
     assert "pair.yaml:5:7: error: 'repeat-attacker' holds more than 100,000 times in one world" in r.stderr
     assert time.monotonic() - started < 120
+
+
+# -- import acled writes only cases that load ------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ACLED_HEADER = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "country", "location", "source", "notes", "fatalities", "latitude", "tags"]
+cells = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(["", " ", "\n", "\r\n", "\x1b[2J", "\x85", "\u2028", "- - - x", "&a *a", "!!python/name:os.system", "1_000", "1e400", "0b1", "2020-02-30", "2020-05-27", "'", '"', "\\", "#", "[{", "yes", "~", ";;"])
+
+
+def acled_csv(rows: list) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(ACLED_HEADER)
+    for r in rows:
+        w.writerow(r)
+    return out.getvalue()
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(cells, st.sampled_from(["2020-05-27", "27 May 2020", "2020-02-30"]), st.sampled_from(["Battles", "Riots", "Odd type"]), cells, cells, cells, cells, cells, cells, cells, st.sampled_from(["0", "3", "", "1" * 40]), st.sampled_from(["", "35.1", "95"]), cells).map(list), min_size=1, max_size=4), title=st.none() | cells)
+def test_import_acled_writes_only_cases_that_load(rows, title):
+    from scenarios.errors import InputError
+    from scenarios.load import case_from_text
+    from scenarios.workflow.acled import events_from_text, to_case_yaml
+
+    try:
+        events, _ = events_from_text(acled_csv(rows), "x.csv")
+        text = to_case_yaml(events, case_id="x", title=title)
+    except InputError:
+        return  # refused, with its problems: nothing written
+    case = case_from_text(text, "x.yaml")
+    assert [f.id for f in case.facts] == sorted(e.id for e in events) or len(case.facts) == len(events)
+
+
+@pytest.mark.parametrize("event_id", ["SYR1\nSYR2", "SYR\x1b[31m1", "SYR\u20281"])
+def test_import_acled_refuses_an_event_id_a_fact_cannot_have(files, event_id):
+    (files / "x.csv").write_text(acled_csv([[event_id, "2020-05-27", "Battles", "", "HTS", "", "Syria", "", "SOHR", "", "0", "", ""]]))
+    result = invoke("import", "acled", files / "x.csv", "-o", files / "x.yaml")
+    assert result.exit_code == 2 and "holds a control character" in result.stderr
+    assert not (files / "x.yaml").exists()
+
+
+def test_import_acled_refuses_a_title_that_is_not_text(files):
+    (files / "x.csv").write_text(acled_csv([["SYR1", "2020-05-27", "Battles", "", "HTS", "", "Syria", "", "SOHR", "", "0", "", ""]]))
+    r = subprocess.run([sys.executable, "-c", MAIN, "import", "acled", "x.csv", "-o", "x.yaml", "--title", os.fsdecode(b"\xed\xa0\x80")], cwd=files, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 2 and "--title: error: holds bytes that are not UTF-8 text" in r.stderr
+    assert not (files / "x.yaml").exists()
+
+
+@pytest.mark.parametrize("how", ["long notes", "semicolons", "tabs", "utf-16", "fifo"])
+def test_import_acled_reads_what_spreadsheets_save_and_refuses_what_never_ends(files, how):
+    row = ["SYR1", "2020-05-27", "Battles", "", "HTS", "", "Syria", "", "SOHR", "n" * (200 * 1024 if how == "long notes" else 3), "0", "", ""]
+    text = acled_csv([row])
+    if how in ("semicolons", "tabs"):
+        text = text.replace(",", ";" if how == "semicolons" else "\t")
+    if how == "fifo":
+        os.mkfifo(files / "x.csv")
+    elif how == "utf-16":
+        (files / "x.csv").write_bytes(text.encode("utf-16-le"))
+    else:
+        (files / "x.csv").write_text(text)
+    r = scenarios("import", "acled", "x.csv", "-o", "x.yaml", cwd=files, timeout=60)
+    if how in ("utf-16", "fifo"):
+        assert r.returncode == 2 and r.stderr == {"utf-16": "x.csv: error: is UTF-16 text: save it as UTF-8\n", "fifo": "x.csv: error: is not a regular file\n"}[how]
+        return
+    assert r.returncode == 0, r.stderr
+    assert invoke("check", files / "x.yaml").exit_code == 0
+
+
+def test_import_acled_refuses_an_implausible_count(files):
+    (files / "x.csv").write_text(acled_csv([["SYR1", "2020-05-27", "Battles", "", "HTS", "", "Syria", "", "SOHR", "", "9" * 5000, "", ""]]))
+    result = invoke("import", "acled", files / "x.csv", "-o", files / "x.yaml")
+    assert result.exit_code == 2 and "is not a plausible count" in result.stderr and len(result.stderr) < 500
