@@ -91,7 +91,10 @@ class Builder:
     def mapping(self, data: Any, path: tuple, what: str) -> Optional[dict]:
         if isinstance(data, dict):
             return data
-        self.error(path, f"{what} must be a mapping of keys to values, not {describe(data)}", "type")
+        # a whole file that is not a mapping may be any file at all (a test file can
+        # name one): it is described, never quoted
+        shown = describe(data) if path or not isinstance(data, str) else "text"
+        self.error(path, f"{what} must be a mapping of keys to values, not {shown}", "type")
         return None
 
     def keys(self, data: dict, allowed: tuple, path: tuple, what: str) -> None:
@@ -383,7 +386,7 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
     """
     fid = m.get("id")
     ftype = m.get("type")
-    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid) or len(fid) > MAX_ID_LENGTH or len(ftype) > MAX_ID_LENGTH:
+    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid) or len(fid) > MAX_ID_LENGTH or len(ftype) > MAX_ID_LENGTH or ftype != ftype.strip():
         return None
     if strings is None:
         strings = {}
@@ -482,6 +485,8 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     elif ftype is not None and len(ftype) > MAX_ID_LENGTH:
         b.error(path + ("type",), f"a fact type is {len(ftype):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
         ok = False
+    elif ftype is not None and ftype != ftype.strip():
+        b.warn(path + ("type",), f"the fact type '{excerpt(ftype)}' begins or ends with a space, so match: {excerpt(ftype.strip())} never selects it", "value")
     date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
     if m.get("date") is not None and date is None:
         ok = False
@@ -805,6 +810,8 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
     if not ftype:
         b.error(path + ("match",), f"match takes a fact type, not {describe(m.get('match'))}", "operator")
         return None
+    if ftype != ftype.strip():
+        b.warn(path + ("match",), f"the fact type '{excerpt(ftype)}' begins or ends with a space: it matches no fact of type '{excerpt(ftype.strip())}'", "value")
     binds = build_binds(b, m, path, outer)
     tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
     within = None
