@@ -786,3 +786,31 @@ def test_import_acled_refuses_an_implausible_count(files):
     (files / "x.csv").write_text(acled_csv([["SYR1", "2020-05-27", "Battles", "", "HTS", "", "Syria", "", "SOHR", "", "9" * 5000, "", ""]]))
     result = invoke("import", "acled", files / "x.csv", "-o", files / "x.yaml")
     assert result.exit_code == 2 and "is not a plausible count" in result.stderr and len(result.stderr) < 500
+
+
+# -- messages: what is said, and what is not -----------------------------------------------------
+
+
+def test_a_file_that_is_no_mapping_is_never_quoted(files):
+    (files / "pw").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (files / "a.tests.yaml").write_text("rulesets: [./pw]\nas_of: 2020-01-01\ntests:\n  - {name: t, facts: [], expect: {}}\n")
+    result = invoke("test", files / "a.tests.yaml")
+    assert result.exit_code == 2 and "root:x" not in result.output
+    assert "a ruleset file must be a mapping of keys to values, not text" in result.output
+
+
+def test_a_fact_type_with_a_stray_space_is_warned(files):
+    (files / "c.yaml").write_text('case: c\nas_of: 2020-01-01\nfacts:\n  - {id: a, type: "attack "}\n')
+    (files / "r.yaml").write_text('ruleset: r\nindicators:\n  - {id: i, when: {match: " attack"}}\n')
+    out = invoke("check", files / "c.yaml", files / "r.yaml").stdout
+    assert "c.yaml:4:19: warning: the fact type 'attack ' begins or ends with a space, so match: attack never selects it" in out
+    assert "r.yaml:3:27: warning: the fact type ' attack' begins or ends with a space" in out
+
+
+def test_new_with_an_empty_output_or_a_very_long_name_leaves_nothing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "case", "x", "-o", "")
+    assert result.exit_code == 2 and "-o: error: names no file" in result.stderr
+    result = invoke("new", "case", "a" * 300)
+    assert result.exit_code == 2 and "at most 200" in result.stderr
+    assert list(tmp_path.iterdir()) == []
