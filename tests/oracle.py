@@ -502,6 +502,8 @@ def _check(cond) -> None:
             raise ValueError("count takes a match")
         if "at_least" not in cond and "at_most" not in cond:
             raise ValueError("count needs at_least or at_most")
+        if cond.get("at_least", 0) > cond.get("at_most", cond.get("at_least", 0)):
+            raise ValueError("count: at_least is above at_most, so it can never hold")
         _check(cond["count"])
     else:
         _check_where(cond.get("where"))

@@ -249,6 +249,8 @@ class _Conditions:
             cond["at_least"] = self.roll(4)
         if bounds in (1, 2):
             cond["at_most"] = self.roll(4)
+        if cond.get("at_least", 0) > cond.get("at_most", 4):  # a count that can never hold is an error
+            cond["at_least"], cond["at_most"] = cond["at_most"], cond["at_least"]
         return cond
 
     def conjunction(self, scope: list[str], depth: int, positive: bool, binders: int):
