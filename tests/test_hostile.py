@@ -814,3 +814,25 @@ def test_new_with_an_empty_output_or_a_very_long_name_leaves_nothing(tmp_path, m
     result = invoke("new", "case", "a" * 300)
     assert result.exit_code == 2 and "at most 200" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_message(files):
+    script = textwrap.dedent("""
+        import os, sys
+        from scenarios import batch
+        real = batch._one
+        def one(args):
+            if args[0].endswith("b.yaml"):
+                os._exit(139)  # as a segfault of the engine would
+            return real(args)
+        batch._one = one
+        from scenarios.errors import EngineError
+        try:
+            batch.run_cases(["a.yaml", "b.yaml", "a.yaml"], ["rules.yaml"], jobs=2)
+        except EngineError as exc:
+            print("EngineError:", exc)
+    """)
+    (files / "a.yaml").write_text(CASE)
+    (files / "b.yaml").write_text(CASE)
+    r = subprocess.run([sys.executable, "-c", script], cwd=files, capture_output=True, text=True, timeout=120, check=False)
+    assert "EngineError: a worker process died" in r.stdout, r.stdout + r.stderr

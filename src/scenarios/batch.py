@@ -11,7 +11,7 @@ import os
 import sys
 from typing import Callable, Optional, Sequence
 
-from .errors import InputError
+from .errors import EngineError, InputError
 from .worlds import DEFAULT_MAX_WORLDS
 
 
@@ -32,6 +32,18 @@ def _worker_started(parent: int) -> None:
             pass
     if os.getppid() != parent:  # the parent died before the line above
         os._exit(1)
+
+
+def _end(pool) -> None:
+    """Stop the workers now: interrupted or terminated, a run takes them with it.
+    The executor has no public way to stop a worker in the middle of a case."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=10)
 
 
 def _one(args: tuple):
@@ -70,19 +82,20 @@ def run_cases(
                 progress(1)
     else:
         import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        pool = context.Pool(min(jobs, len(work)), initializer=_worker_started, initargs=(os.getpid(),))
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
         try:
-            for outcome in pool.imap(_one, work):
+            for outcome in pool.map(_one, work):
                 outcomes.append(outcome)
                 if progress:
                     progress(1)
-            pool.close()
+        except BrokenProcessPool:  # (multiprocessing.Pool waited forever for a dead worker's case)
+            raise EngineError("a worker process died while running the cases (a crash in the rules engine?): run each case alone to see which") from None
         finally:
-            # interrupted or terminated: the workers go with the run, never outlive it
-            pool.terminate()
-            pool.join()
+            _end(pool)
     results, problems = [], []
     for kind, value in outcomes:
         if kind == "ok":
