@@ -836,3 +836,25 @@ def test_a_worker_that_dies_ends_the_run_with_a_message(files):
     (files / "b.yaml").write_text(CASE)
     r = subprocess.run([sys.executable, "-c", script], cwd=files, capture_output=True, text=True, timeout=120, check=False)
     assert "EngineError: a worker process died" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_list_of_two_million_values_runs(files):
+    values = ", ".join(f"v{i}" for i in range(2_000_000))
+    (files / "c.yaml").write_text(f"case: p\nas_of: 2020-01-01\nfacts:\n  - {{id: x, type: t, a: [{values}, HTS], n: [{', '.join(str(i) for i in range(1_000_000))}]}}\n")
+    (files / "r.yaml").write_text(
+        "ruleset: b\nindicators:\n  - {id: i, when: {match: t, where: {a: HTS}}}\n  - {id: j, when: {match: t, where: {a: {ne: v7}}}}\n"
+        "  - {id: k, when: {match: t, where: {n: {gt: 999998}}}}\n  - {id: l, when: {match: t, where: {n: {lt: 0}}}}\n"
+    )
+    r = scenarios("run", "c.yaml", "-r", "r.yaml", "--format", "json", cwd=files, timeout=300)
+    assert r.returncode == 0, r.stderr[-500:]  # it segfaulted: a field over the engine's 16 MiB
+    assert {i["id"]: i["status"] for i in json.loads(r.stdout)["indicators"]} == {"i": "triggered", "j": "not_triggered", "k": "triggered", "l": "not_triggered"}
+
+
+def test_a_fact_whose_joined_lists_multiply_past_a_limit_is_refused_at_its_place(files):
+    values = ", ".join(str(i) for i in range(1000))
+    (files / "c.yaml").write_text(f"case: p\nas_of: 2020-01-01\nfacts:\n  - {{id: x, type: t, a: [{values}], b: [{values}]}}\n  - {{id: y, type: u, a: 5, b: 7}}\n")
+    (files / "r.yaml").write_text("ruleset: p\nindicators:\n  - id: j\n    when:\n      all:\n        - {match: u, as: y}\n        - {match: t, where: {a: $y.a, b: $y.b}}\n")
+    started = time.monotonic()
+    r = scenarios("run", "c.yaml", "-r", "r.yaml", "--format", "json", cwd=files, timeout=300)
+    assert r.returncode == 2 and "c.yaml:4:5: error: fact 'x' would enter the rules engine as 1,000,000 facts" in r.stderr
+    assert time.monotonic() - started < 60  # it ran for minutes

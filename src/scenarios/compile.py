@@ -643,6 +643,7 @@ class EncodingPlan:
     shared: Optional[list] = None  # the same, for patterns of rules over several facts
     spread: list = field(default_factory=list)  # (screen, j-field) of patterns of joins spread by value
     sets: list = field(default_factory=list)  # (flag name, attribute key, tokens) of `in` tests
+    used: dict = field(default_factory=dict)  # attribute key -> the tokens some engine test compares with
 
 
 def screen_of(key: PatternKey) -> tuple:
@@ -659,6 +660,7 @@ def encoding_plans(program: Program) -> dict:
     facets: dict = {}
     windows: dict = {}
     screens: dict = {}
+    used: dict = {}
     for key in program.collectors:
         need = facets.setdefault(key.ty, {})
         if key.lo is not None or key.hi is not None:
@@ -666,6 +668,8 @@ def encoding_plans(program: Program) -> dict:
         screen = None
         for t in key.tests:
             f = need.setdefault(t.key, set())
+            if t.op in ("eq", "contains", "ne", "not_in"):
+                used.setdefault(key.ty, {}).setdefault(t.key, set()).update(token(x) for x in (t.operand if t.op == "not_in" else (t.operand,)))
             if t.op in ("eq", "contains", "in"):
                 f.add("t")
                 if screen is None:
@@ -722,7 +726,7 @@ def encoding_plans(program: Program) -> dict:
             for i, (k, tokens) in enumerate(program.sets)
             if any(t.op == "in" and in_set(t) == (k, tokens) for key in program.collectors if key.ty == ty for t in key.tests)
         ]
-        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), sets=sets)
+        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), sets=sets, used={k: frozenset(v) for k, v in used.get(ty, {}).items()})
     return plans
 
 
@@ -791,26 +795,28 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
             continue
         if facets == "t":  # the common case: equality tests only
             toks = tokens_of[key]
-            base[s + "t"] = toks if len(toks) == 1 and len(toks[0]) <= LONG_TOKEN else [engine_token(t) for t in toks]
+            base[s + "t"] = toks if len(toks) == 1 and len(toks[0]) <= LONG_TOKEN else engine_tokens(toks, plan.used.get(key))
             continue
         items = v if isinstance(v, tuple) else (v,)
         if "t" in facets:
-            base[s + "t"] = [engine_token(t) for t in tokens_of[key]]
+            base[s + "t"] = engine_tokens(tokens_of[key], plan.used.get(key))
         if "e" in facets:
             base[s + "e"] = 1
         if "c" in facets:
             base[s + "c"] = len(items)
+        # an ordering test holds on a list when it holds on one element: its least
+        # and its greatest say as much as the whole list, which may be millions long
         if "n" in facets:
-            nums = [number_key(x) for x in items if kind(x) == "num"]
+            nums = ends([number_key(x) for x in items if kind(x) == "num"])
             if nums:
                 base[s + "n"] = nums
         if "s" in facets:
             # cut past the longest text operand: the order against every operand is kept
-            strs = [x[: program.text_bound + 1] for x in items if kind(x) == "str"]
+            strs = ends([x[: program.text_bound + 1] for x in items if kind(x) == "str"])
             if strs:
                 base[s + "s"] = strs
         if "d" in facets:
-            days = [x.toordinal() for x in items if kind(x) == "date"]
+            days = ends([x.toordinal() for x in items if kind(x) == "date"])
             if days:
                 base[s + "d"] = days
     for flag, key, tokens in plan.sets:
@@ -850,6 +856,21 @@ def engine_token(t: str) -> str:
     if len(t) <= LONG_TOKEN:
         return t
     return "h" + hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def engine_tokens(tokens: list, used: Optional[frozenset]) -> list:
+    """A value's tokens as an engine field: those no test compares with are left out
+    of a long list (a list of two million values made a field over the engine's 16 MiB
+    and crashed it; equality and ne/not_in read only the tokens they name), long ones
+    as digests."""
+    if len(tokens) > 8:
+        tokens = [t for t in tokens if used is not None and t in used]
+    return [engine_token(t) for t in tokens]
+
+
+def ends(values: list) -> list:
+    """The least and the greatest of values (all of them when there are two or fewer)."""
+    return values if len(values) <= 2 else [min(values), max(values)]
 
 
 def with_copies(facts: list, copies: int) -> list:
