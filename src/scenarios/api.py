@@ -32,8 +32,8 @@ def run_files(
     case, warnings = load_case(case_path or bundled_case())
     loaded, more = rulesets_for(case, rulesets)
     with frozen_heap():
-        result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, map_worlds=map_worlds)
-    result.warnings = warnings + more
+        result = evaluate(case, loaded, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, map_worlds=map_worlds, warnings=warnings + more)
+    result.inputs = [case.file, *(rs.file for rs in loaded)]
     return result
 
 

@@ -7,10 +7,43 @@ engine host. Results come back in the order the cases were given.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Callable, Optional, Sequence
 
-from .errors import InputError
+from .errors import EngineError, InputError
 from .worlds import DEFAULT_MAX_WORLDS
+
+
+def _worker_started(parent: int) -> None:
+    """A worker dies with its parent, however the parent ends (even SIGKILL, on
+    Linux), and leaves Ctrl-C and SIGTERM to it: the parent ends the workers."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before the line above
+        os._exit(1)
+
+
+def _end(pool) -> None:
+    """Stop the workers now: interrupted or terminated, a run takes them with it.
+    The executor has no public way to stop a worker in the middle of a case."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=10)
 
 
 def _one(args: tuple):
@@ -50,13 +83,19 @@ def run_cases(
     else:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
 
         context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context) as pool:
+        pool = ProcessPoolExecutor(max_workers=min(jobs, len(work)), mp_context=context, initializer=_worker_started, initargs=(os.getpid(),))
+        try:
             for outcome in pool.map(_one, work):
                 outcomes.append(outcome)
                 if progress:
                     progress(1)
+        except BrokenProcessPool:  # (multiprocessing.Pool waited forever for a dead worker's case)
+            raise EngineError("a worker process died while running the cases (a crash in the rules engine?): run each case alone to see which") from None
+        finally:
+            _end(pool)
     results, problems = [], []
     for kind, value in outcomes:
         if kind == "ok":

@@ -7,37 +7,49 @@ warnings about what is written but can never matter.
 from __future__ import annotations
 
 import datetime
+import os
 import re
-from pathlib import Path
 
 from .compile import compile_program
 from .errors import InputError, Problem
 from .load import find_ruleset, load_document, locate_in_files, parse_text, read_text
 from .model import Case, ItemRef, Match, walk
 from .load.ruletests import is_test_file, load_tests
+from .run.notices import keys_read
 
 EXTENSIONS = (".yaml", ".yml", ".json")
 
 
 def files_in(paths: list) -> tuple[list, list]:
-    """The files to check (folders searched recursively) and problems with the paths."""
+    """The files to check (folders searched recursively) and problems with the paths.
+    A file named twice (`a.yaml ./a.yaml`, a link to it) is checked once: twice, its
+    ids would clash with themselves. A folder that cannot be read is said, not skipped."""
     out, problems = [], []
     for path in paths:
-        p = Path(path)
-        if p.is_dir():
-            found = sorted(
-                str(f)
-                for f in p.rglob("*")
-                if f.is_file() and f.suffix in EXTENSIONS and not any(part.startswith(".") for part in f.relative_to(p).parts)
-            )
-            if not found:
+        if os.path.isdir(path):
+            found = []
+
+            def unreadable(exc: OSError) -> None:
+                problems.append(Problem(exc.filename or path, f"cannot be read: {exc.strerror or exc}: its files are not checked", code="file"))
+
+            for folder, subfolders, names in os.walk(path, onerror=unreadable):
+                subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+                found.extend(os.path.join(folder, n) for n in names if not n.startswith(".") and n.endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, n)))
+            if not found and not any(p.file.startswith(path) for p in problems):
                 problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning", code="file"))
-            out.extend(found)
-        elif p.exists():
-            out.append(path)
+            out.extend(sorted(found))
+        elif os.path.lexists(path):
+            out.append(path)  # reading it says what is wrong with it (a loop of links, a FIFO)
         else:
             problems.append(Problem(path, "no such file or folder", code="file"))
-    return list(dict.fromkeys(out)), problems
+    seen: set = set()
+    unique = []
+    for file in out:
+        real = os.path.realpath(file)
+        if real not in seen:
+            seen.add(real)
+            unique.append(file)
+    return unique, problems
 
 
 _TOP_KEY = re.compile(r"""^["']?(case|ruleset)["']?[ \t]*:""", re.MULTILINE)
@@ -50,7 +62,7 @@ def case_files(paths: list) -> tuple[list, list]:
     and ruleset test files. A folder with no case is a problem."""
     out, problems = [], []
     for path in paths:
-        if not Path(path).is_dir():
+        if not os.path.isdir(path):
             out.append(path)
             continue
         found, _ = files_in([path])
@@ -98,6 +110,9 @@ def check(paths: list) -> list[Problem]:
         problems.extend(found)
         (cases if isinstance(model, Case) else rulesets).append(model)
     problems.extend(check_together(cases, rulesets))
+    if rulesets:  # a key a rule reads is no slip of a reserved one
+        read = keys_read(item for rs in rulesets for item in rs.items)
+        problems = [p for p in problems if not (p.code == "unknown-key" and p.severity == "warning" and p.path and p.path[-1] in read)]
     return sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.severity, p.message))
 
 

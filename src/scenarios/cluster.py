@@ -347,8 +347,8 @@ def run_case(work: CaseWork, text: str, ruleset_texts: list) -> tuple:
             loaded, more = load_rulesets(zip(work.rulesets, ruleset_texts), problems)
             if problems:
                 raise InputError(problems)
-            result = evaluate(case, loaded, as_of=work.as_of, max_worlds=work.max_worlds, explain_id=work.explain_id)
+            result = evaluate(case, loaded, as_of=work.as_of, max_worlds=work.max_worlds, explain_id=work.explain_id, warnings=warnings + more)
         except InputError as exc:
             return "error", exc.problems
-    result.warnings = warnings + more
+    result.inputs = [case.file, *(rs.file for rs in loaded)]
     return "ok", result

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import hashlib
 import itertools
 import json
-import struct
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from . import limits
 from .errors import InputError, Problem
 from .model import All, AnyOf, Count, Item, ItemRef, Match, Not, Of, Ref, Test, Window, walk
-from .values import MISSING, ORDERING, elements, kind, token
+from .values import MISSING, ORDERING, elements, kind, number_key, token
 
 EQUALITY_JOIN = ("eq", "contains", "in")
 MAX_BODIES = 256
@@ -155,6 +156,8 @@ class Program:
     referenced: set  # item ids whose derivations enter the engine
     fact_types: set  # case fact types some pattern can match
     groups: dict = field(default_factory=dict)  # engine type of a `match: [a, b]` -> its flag
+    sets: list = field(default_factory=list)  # (attribute key, frozenset of tokens) of `in` tests, flag q{i}
+    text_bound: int = 0  # the longest text an ordering test compares with
     plans: dict = field(default_factory=dict)  # engine type -> EncodingPlan
     copies: dict = field(default_factory=dict)  # engine type -> copies of each fact (default 1)
     definition: dict = field(default_factory=dict)
@@ -390,7 +393,37 @@ def compile_program(rulesets: list, as_of: datetime.date, since: Optional[dateti
     share_copies(program)
     program.plans = encoding_plans(program)
     program.definition = engine_definition(program)
+    check_limits(program)
     return program
+
+
+def check_limits(program: Program) -> None:
+    """InputError, at the indicator or scenario that goes past it, when the engine
+    cannot hold the program (see `limits`): refused at once, never a hang."""
+    owner_of_collector: dict = {}
+    first_of_type: dict = {}
+    for iid, item in program.items.items():
+        for c in walk(item.when):
+            if isinstance(c, (Match, ItemRef)):
+                key = pattern_key(c, program.as_of, program.since)
+                owner_of_collector.setdefault(program.collectors.get(key), iid)
+                first_of_type.setdefault(key.ty, iid)
+
+    def owner(rule: dict) -> str:
+        found = limits.first_owner(rule["run"])
+        if found is None:
+            found = next((owner_of_collector.get(run[1]) for run in rule["run"] if run[0] == "collect"), None)
+        return found or next(iter(program.items))
+
+    def place(iid: str, message: str) -> Problem:
+        item = program.items[iid]
+        return Problem(item.file, f"'{iid}' cannot be run: {message}", path=item.path + ("when",), code="limit")
+
+    properties = {}
+    for ty, plan in program.plans.items():
+        count = 4 + plan.window + (program.copies.get(ty, 1) > 1) + sum(len(f) for _, _, f in plan.fields) + len(plan.regexes) + len(plan.sets) + len(plan.flags) + len(plan.joins)
+        properties[ty] = (count, first_of_type.get(ty) or next(iter(program.items)))
+    limits.check(program.definition, owner, properties, place)
 
 
 def note_pattern(program: Program, cond, key: PatternKey) -> None:
@@ -405,6 +438,15 @@ def note_pattern(program: Program, cond, key: PatternKey) -> None:
         symbol(program, t.key)
         if t.op == "matches" and not any(r[0] == t.key and r[1] == t.operand for r in program.regexes):
             program.regexes.append((t.key, t.operand))
+        if t.op == "in" and not isinstance(t.operand, Ref) and in_set(t) not in program.sets:
+            program.sets.append(in_set(t))
+        if t.op in ORDERING and isinstance(t.operand, str):
+            program.text_bound = max(program.text_bound, len(t.operand))
+
+
+def in_set(t: Test) -> tuple:
+    """(key, tokens) of an `in` test with a literal list."""
+    return (t.key, frozenset(token(x) for x in t.operand))
 
 
 def share_copies(program: Program) -> None:
@@ -510,17 +552,19 @@ def test_expression(program: Program, t: Test) -> dict:
     if op == "matches":
         return {f"r{program.regexes.index((t.key, v))}": 1}
     if op in ("eq", "contains"):
-        return {"$iany": {tokens: {"$i": token(v)}}}
-    # A composite test inside $iany/$iall makes durable-rules 2.0.28 refuse the ruleset
-    # now and then (error 102: it reads an uninitialised field, measured here), so
-    # `in` is an $or of $iany and `not_in` an $and of $iall, one value each.
+        return {"$iany": {tokens: {"$i": engine_token(token(v))}}}
+    # `in` is a flag computed when the fact is encoded, as `matches` is: as an $or of
+    # one $iany a value, 512 values hung the engine, and a list attribute holding
+    # many of them left more tests pending than its stack of 64 (error 303).
     if op == "in":
         if not v:
             return NEVER
-        alts = [{"$iany": {tokens: {"$i": t}}} for t in dict.fromkeys(token(x) for x in v)]
-        return alts[0] if len(alts) == 1 else {"$or": alts}
+        return {f"q{program.sets.index(in_set(t))}": 1}
+    # A composite test inside $iall makes durable-rules 2.0.28 refuse the ruleset now
+    # and then (error 102: it reads an uninitialised field, measured here), so
+    # `not_in` is an $and of $iall, one value each.
     if op in ("ne", "not_in"):
-        values = tuple(dict.fromkeys(token(x) for x in ((v,) if op == "ne" else v)))
+        values = tuple(dict.fromkeys(engine_token(token(x)) for x in ((v,) if op == "ne" else v)))
         if not values:
             return {exists: 1}
         checks = [{"$iall": {tokens: {"$neq": {"$i": t}}}} for t in values]
@@ -533,22 +577,6 @@ def test_expression(program: Program, t: Test) -> dict:
         operand = v.toordinal() if k == "date" else (number_key(v) if k == "num" else v)
         return {"$iany": {s + fld: {"$" + op: {"$i": operand}}}}
     raise ValueError(op)
-
-
-def number_key(x) -> str:
-    """A number as text whose code point order is the numbers' order.
-
-    durable-rules' JSON reader cannot read an exponent (Python writes 1e-05, 1e+16):
-    such a fact crashed the process (measured here). The order-preserving image of
-    the IEEE 754 bits is exact for every double, infinities included.
-    """
-    try:
-        f = float(x) + 0.0  # + 0.0: -0.0 is 0.0
-    except OverflowError:  # a whole number beyond any double: ordered as an infinity
-        f = float("inf") if x > 0 else float("-inf")
-    bits = struct.unpack(">Q", struct.pack(">d", f))[0]
-    bits = bits ^ 0xFFFFFFFFFFFFFFFF if bits >> 63 else bits | 0x8000000000000000
-    return f"{bits:016x}"
 
 
 def alpha_expression(program: Program, key: PatternKey) -> list:
@@ -674,6 +702,8 @@ class EncodingPlan:
     shared: Optional[list] = None  # the same, for patterns of rules over several facts
     spread: list = field(default_factory=list)  # (screen, j-field) of patterns of joins spread by value
     flags: list = field(default_factory=list)  # the `match: [a, b]` groups facts of this type belong to
+    sets: list = field(default_factory=list)  # (flag name, attribute key, tokens) of `in` tests
+    used: dict = field(default_factory=dict)  # attribute key -> the tokens some engine test compares with
 
 
 def screen_of(key: PatternKey) -> tuple:
@@ -691,10 +721,14 @@ def encoding_plans(program: Program) -> dict:
     facets: dict = {}
     windows: dict = {}
     screens: dict = {}
+    used: dict = {}
     for key in program.collectors:
         members = member_types(key.ty)
         screen = None
         for t in key.tests:
+            if t.op in ("eq", "contains", "ne", "not_in"):
+                for ty in members:
+                    used.setdefault(ty, {}).setdefault(t.key, set()).update(token(x) for x in (t.operand if t.op == "not_in" else (t.operand,)))
             if t.op in ("eq", "contains", "in"):
                 letters = "t"
                 if screen is None:
@@ -756,7 +790,13 @@ def encoding_plans(program: Program) -> dict:
             if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
         ]
         flags = [flag for group, flag in program.groups.items() if ty in member_types(group)]
-        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), flags)
+        sets = [
+            (f"q{i}", k, tokens)
+            for i, (k, tokens) in enumerate(program.sets)
+            if any(t.op == "in" and in_set(t) == (k, tokens) for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
+        ]
+        used_here = {k: frozenset(v) for k, v in used.get(ty, {}).items()}
+        plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), flags, sets, used_here)
     return plans
 
 
@@ -826,27 +866,35 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
         if v is MISSING:
             continue
         if facets == "t":  # the common case: equality tests only
-            base[s + "t"] = tokens_of[key]
+            toks = tokens_of[key]
+            base[s + "t"] = toks if len(toks) == 1 and len(toks[0]) <= LONG_TOKEN else engine_tokens(toks, plan.used.get(key))
             continue
         items = v if isinstance(v, tuple) else (v,)
         if "t" in facets:
-            base[s + "t"] = tokens_of[key]
+            base[s + "t"] = engine_tokens(tokens_of[key], plan.used.get(key))
         if "e" in facets:
             base[s + "e"] = 1
         if "c" in facets:
             base[s + "c"] = len(items)
+        # an ordering test holds on a list when it holds on one element: its least
+        # and its greatest say as much as the whole list, which may be millions long
         if "n" in facets:
-            nums = [number_key(x) for x in items if kind(x) == "num"]
+            nums = ends([number_key(x) for x in items if kind(x) == "num"])
             if nums:
                 base[s + "n"] = nums
         if "s" in facets:
-            strs = [x for x in items if kind(x) == "str"]
+            # cut past the longest text operand: the order against every operand is kept
+            strs = ends([x[: program.text_bound + 1] for x in items if kind(x) == "str"])
             if strs:
                 base[s + "s"] = strs
         if "d" in facets:
-            days = [x.toordinal() for x in items if kind(x) == "date"]
+            days = ends([x.toordinal() for x in items if kind(x) == "date"])
             if days:
                 base[s + "d"] = days
+    for flag, key, tokens in plan.sets:
+        v = values.get(key, MISSING)
+        if v is not MISSING and not tokens.isdisjoint(token(x) for x in elements(v)):
+            base[flag] = 1
     for flag, key, regex in plan.regexes:
         v = values.get(key, MISSING)
         if v is not MISSING and any(isinstance(x, str) and regex.search(x) for x in elements(v)):
@@ -857,7 +905,7 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
     choices = []
     for key in plan.joins:
         v = values.get(key, MISSING)
-        toks = [] if v is MISSING else sorted({token(x) for x in elements(v)})
+        toks = [] if v is MISSING else sorted({engine_token(token(x)) for x in elements(v)})
         choices.append([(key, t) for t in toks] or [None])
     out = []
     for n, combo in enumerate(itertools.product(*choices)):
@@ -868,6 +916,33 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
                 fact[program.symbols[pair[0]] + "j"] = pair[1]
         out.append(fact)
     return with_copies(out, program.copies.get(ty, 1)), shared, spread
+
+
+LONG_TOKEN = 256
+
+
+def engine_token(t: str) -> str:
+    """A token as the engine holds it: one longer than LONG_TOKEN characters is its
+    SHA-256 digest (a value of 16 MiB crashed the engine in a join; equality needs
+    only the digest). No short token starts with 'h'."""
+    if len(t) <= LONG_TOKEN:
+        return t
+    return "h" + hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def engine_tokens(tokens: list, used: Optional[frozenset]) -> list:
+    """A value's tokens as an engine field: those no test compares with are left out
+    of a long list (a list of two million values made a field over the engine's 16 MiB
+    and crashed it; equality and ne/not_in read only the tokens they name), long ones
+    as digests."""
+    if len(tokens) > 8:
+        tokens = [t for t in tokens if used is not None and t in used]
+    return [engine_token(t) for t in tokens]
+
+
+def ends(values: list) -> list:
+    """The least and the greatest of values (all of them when there are two or fewer)."""
+    return values if len(values) <= 2 else [min(values), max(values)]
 
 
 def with_copies(facts: list, copies: int) -> list:

@@ -27,6 +27,15 @@ CODES = {
 }
 
 
+MAX_MESSAGE = 1000  # a message longer than this says too much: the rest is cut
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """User text quoted in a message: at most `limit` characters, cut with an ellipsis
+    (a 50 MB value or a 3,000-digit number is never echoed whole)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located as precisely as the input allows."""
@@ -39,6 +48,12 @@ class Problem:
     code: str = "value"  # one of CODES
     suggestion: str = ""  # what was probably meant: "did you mean 'within'?"
     path: tuple = field(default=(), compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.message) > MAX_MESSAGE:
+            object.__setattr__(self, "message", excerpt(self.message, MAX_MESSAGE))
+        if len(self.file) > MAX_MESSAGE:
+            object.__setattr__(self, "file", excerpt(self.file, MAX_MESSAGE))
 
     def __str__(self) -> str:
         where = self.file

@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 
 from . import suggest
-from .errors import Problem
+from .errors import Problem, excerpt
 from .model import (
     ID_RE,
     RELIABILITY,
@@ -41,7 +41,7 @@ from .model import (
     binds_of,
     fact_values,
 )
-from .values import DATE_RE, OPERATORS, parse_date
+from .values import DATE_RE, OPERATORS, parse_date, whole_number_text
 
 NAME_PATTERN = "[A-Za-z_][A-Za-z0-9_-]*"  # a name bound with `as:`
 NAME_RE = re.compile(NAME_PATTERN + r"\Z")
@@ -59,8 +59,10 @@ def _re2() -> tuple:
 
     options = re2.Options()
     options.log_errors = False  # the reason is ours to say, not printed by RE2 itself
+    options.never_capture = True  # only whether it matches counts: tracking groups took 5 s a megabyte
     return re2, options
 CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+MAX_ID_LENGTH = 1000  # ids and fact types reach the engine, whose values must stay far below 16 MiB
 
 RESERVED_AND_PRESENT = frozenset(("id", "type", "date", "reported", "source", "credibility", "text", "present"))
 CASE_KEYS = ("case", "title", "classification", "as_of", "rulesets", "sources", "facts")
@@ -92,13 +94,16 @@ class Builder:
     def mapping(self, data: Any, path: tuple, what: str) -> Optional[dict]:
         if isinstance(data, dict):
             return data
-        self.error(path, f"{what} must be a mapping of keys to values, not {describe(data)}", "type")
+        # a whole file that is not a mapping may be any file at all (a test file can
+        # name one): it is described, never quoted
+        shown = describe(data) if path or not isinstance(data, str) else "text"
+        self.error(path, f"{what} must be a mapping of keys to values, not {shown}", "type")
         return None
 
     def keys(self, data: dict, allowed: tuple, path: tuple, what: str) -> None:
         for key in data:
             if not isinstance(key, str) or key not in allowed:
-                self.error(path + (key,), f"unknown key '{key}' in {what}; allowed: {', '.join(allowed)}", "unknown-key", suggest.did_you_mean(str(key), allowed))
+                self.error(path + (key,), f"unknown key '{excerpt(str(key))}' in {what}; allowed: {', '.join(allowed)}", "unknown-key", suggest.did_you_mean(str(key), allowed))
 
     def ident(self, value: Any, path: tuple, what: str) -> Optional[str]:
         text = as_key(value)
@@ -106,7 +111,10 @@ class Builder:
             self.error(path, f"{what} must be an id (lowercase letters, digits and '-'), not {describe(value)}", "type")
             return None
         if not ID_RE.match(text):
-            self.error(path, f"{what} '{text}' is not a valid id: use lowercase letters, digits and '-'", "value")
+            self.error(path, f"{what} '{excerpt(text)}' is not a valid id: use lowercase letters, digits and '-'", "value")
+            return None
+        if len(text) > MAX_ID_LENGTH:
+            self.error(path, f"{what} is {len(text):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
             return None
         return text
 
@@ -201,12 +209,12 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, (int, float)):
-        return f"the number {value}"
+        return f"the number {excerpt(whole_number_text(value) if isinstance(value, int) else repr(value), 40)}"
     if isinstance(value, str):
-        return f"the text '{value[:40]}'"
+        return f"the text '{excerpt(value, 40)}'"
     if isinstance(value, (list, tuple)):
         return "a list"
-    if isinstance(value, dict):
+    if isinstance(value, (dict, frozenset)):  # a mapping used as a key reads as a frozenset
         return "a mapping"
     if isinstance(value, datetime.date):
         return f"the date {value.isoformat()}"
@@ -247,7 +255,7 @@ def build_case(data: Any, file: str, consume: bool = False) -> tuple[Optional[Ca
     }
     for key in sources:
         if key not in cited:
-            b.warn(("sources", key), f"source '{key}' is not cited by any fact", "unused")
+            b.warn(("sources", key), f"source '{excerpt(key)}' is not cited by any fact", "unused")
     if any(p.severity == "error" for p in b.problems):
         return None, b.problems
     case = Case(
@@ -302,7 +310,7 @@ def credibility(b: Builder, value: Any, path: tuple) -> Optional[int]:
     """An Admiralty credibility 1-6, or None (with a problem when it is not one)."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value != int(value) or not 1 <= value <= 6:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 6 or value != int(value):
         b.error(path, f"credibility must be a whole number 1-6 (Admiralty code), not {describe(value)}", "type")
         return None
     return int(value)
@@ -356,7 +364,7 @@ def source_key(b: Builder, value: Any, path: tuple, sources: dict) -> Optional[s
         return None
     if key not in sources:
         known = f"; known sources: {', '.join(sources)}" if sources else "; the case has no 'sources'"
-        b.error(path, f"unknown source '{key}'{known}", "reference", suggest.did_you_mean(key, tuple(sources)))
+        b.error(path, f"unknown source '{excerpt(key)}'{excerpt(known, 200)}", "reference", suggest.did_you_mean(key, tuple(sources)))
         return None
     return key
 
@@ -423,7 +431,7 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
     """
     fid = m.get("id")
     ftype = m.get("type")
-    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid):
+    if type(fid) is not str or not fid or type(ftype) is not str or not ftype or CONTROL_RE.search(fid) or len(fid) > MAX_ID_LENGTH or len(ftype) > MAX_ID_LENGTH or ftype != ftype.strip():
         return None
     if strings is None:
         strings = {}
@@ -461,6 +469,8 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
             if key == "present":
                 return None
             continue
+        if key_trouble(key):
+            return None
         t = type(value)
         if (t is str and len(value) != 10) or t is int:
             # the common case, inline: measured hot at 100k facts. The parser makes a
@@ -488,6 +498,15 @@ def fast_fact(m: dict, path: tuple, sources: dict, strings: Optional[dict] = Non
     return Fact(fid, ftype, date, src, cred, text, fact_values(attributes, fid, date, src, cred, text, reported), {}, path, reported)
 
 
+@functools.lru_cache(maxsize=65536)
+def key_trouble(key: str) -> str:
+    """What is wrong with an attribute name: "bad" (empty, blank, control
+    characters), the reserved key it is likely a slip of ("dat": "date"), or ""."""
+    if not key.strip() or CONTROL_RE.search(key):
+        return "bad"
+    return suggest.reserved_slip(key)
+
+
 def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optional[dict] = None) -> Optional[Fact]:
     """One fact of a case, or None when it holds an error (each one recorded)."""
     fact = fast_fact(m, path, sources, strings)
@@ -508,10 +527,18 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     elif fid is not None and CONTROL_RE.search(fid):
         b.error(path + ("id",), "a fact id may not hold control characters (tabs, line breaks, escapes)", "value")
         ok = False
+    elif fid is not None and len(fid) > MAX_ID_LENGTH:
+        b.error(path + ("id",), f"a fact id is {len(fid):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
+        ok = False
     ftype = as_key(m.get("type")) if m.get("type") is not None else None
     if m.get("type") is not None and not ftype:
         b.error(path + ("type",), f"a fact type must be text, not {describe(m.get('type'))}", "type")
         ok = False
+    elif ftype is not None and len(ftype) > MAX_ID_LENGTH:
+        b.error(path + ("type",), f"a fact type is {len(ftype):,} characters long: at most {MAX_ID_LENGTH:,}", "limit")
+        ok = False
+    elif ftype is not None and ftype != ftype.strip():
+        b.warn(path + ("type",), f"the fact type '{excerpt(ftype)}' begins or ends with a space, so match: {excerpt(ftype.strip())} never selects it", "value")
     date = b.date(m["date"], path + ("date",), "date") if m.get("date") is not None else None
     if m.get("date") is not None and date is None:
         ok = False
@@ -527,6 +554,13 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
     attributes: dict = {}
     contested: dict = {}
     for raw_key, raw in m.items():
+        if type(raw_key) is str and raw_key not in RESERVED_AND_PRESENT and key_trouble(raw_key):
+            trouble = key_trouble(raw_key)
+            if trouble == "bad":
+                b.error(path + (raw_key,), "an attribute name may not be empty or blank, nor hold control characters (tabs, line breaks, escapes)", "value")
+                ok = False
+                continue
+            b.warn(path + (raw_key,), f"the attribute name '{excerpt(raw_key)}' is none of a fact's own keys (id, type, date, reported, source, credibility, text, present)", "unknown-key", f"did you mean '{trouble}'?")
         # the common case first: a text key with a plain text, whole-number or boolean value
         kind_ = type(raw)
         if type(raw_key) is str and raw_key not in RESERVED_AND_PRESENT:
@@ -540,7 +574,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             continue
         if key in ("id", "type", "date", "reported", "source", "credibility", "text"):
             if isinstance(raw, dict) and "one_of" in raw:
-                b.error(path + (raw_key,), f"'{key}' cannot be contested: only attributes and 'present' take one_of", "value")
+                b.error(path + (raw_key,), f"'{excerpt(key)}' cannot be contested: only attributes and 'present' take one_of", "value")
                 ok = False
             continue
         apath = path + (raw_key,)
@@ -563,7 +597,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
             elif raw is False:
                 contested[key] = (Alternative(False),)
             continue
-        v = b.value(raw, apath, f"attribute '{key}'")
+        v = b.value(raw, apath, f"attribute '{excerpt(key)}'")
         if v is None:
             ok = False
         else:
@@ -576,7 +610,7 @@ def build_fact(b: Builder, m: dict, path: tuple, sources: dict, strings: Optiona
 def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) -> Optional[tuple]:
     """The alternatives of a contested attribute, or None when one is wrong."""
     if set(raw) != {"one_of"}:
-        b.error(path, f"attribute '{key}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
+        b.error(path, f"attribute '{excerpt(key)}' is a mapping: only {{one_of: [...]}} is allowed there (a value is a scalar or a list)", "type")
         return None
     alts_raw = raw["one_of"]
     if not isinstance(alts_raw, list) or not alts_raw:
@@ -592,7 +626,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
                 b.error(apath, "an alternative needs 'value'", "missing-key")
                 ok = False
                 continue
-            value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{key}'")
+            value = None if alt["value"] is None else b.value(alt["value"], apath + ("value",), f"alternative of '{excerpt(key)}'")
             if alt["value"] is not None and value is None:
                 ok = False
                 continue
@@ -605,7 +639,7 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
                 )
             )
         else:
-            value = None if alt is None else b.value(alt, apath, f"alternative of '{key}'")
+            value = None if alt is None else b.value(alt, apath, f"alternative of '{excerpt(key)}'")
             if alt is not None and value is None:
                 ok = False
                 continue
@@ -676,13 +710,18 @@ def build_item(b: Builder, spec: Any, path: tuple, kind: str, ruleset: str, file
                 b.error(dpath, f"a derived attribute name must be text, not {describe(raw_key)}", "type")
                 continue
             ref = parse_ref(raw)
+            if ref is None and isinstance(raw, str) and NAME_REF_RE.match(raw.rstrip(".")):
+                b.error(dpath, f"'{excerpt(raw)}' names a bound fact but no key: write ${excerpt(raw.rstrip('.')[1:])}.KEY", "reference")
+                continue
             if ref is not None:
                 if ref.name not in visible:
                     b.error(dpath, f"${ref.name} is not bound at the top of 'when'", "reference", bound_hint(ref.name, visible))
                     continue
+                if ref.key in ("type", "present"):
+                    b.warn(dpath, f"'{ref.key}' is not a value of a fact a rule can read, so ${ref.name}.{ref.key} is always missing", "unused")
                 derive.append((key, ref))
             elif raw is not None:
-                v = b.value(raw, dpath, f"derived attribute '{key}'")
+                v = b.value(raw, dpath, f"derived attribute '{excerpt(key)}'")
                 if v is not None:
                     derive.append((key, v))
     implications = b.texts(m.get("implications"), path + ("implications",), "implications")
@@ -869,12 +908,17 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
                 b.error(path + ("match", i), f"each type of match must be a fact type, not {describe(r)}", "type")
         if not all(types):
             return None
+        for i, t in enumerate(types):
+            if t != t.strip():
+                b.warn(path + ("match", i), f"the fact type '{excerpt(t)}' begins or ends with a space: it matches no fact of type '{excerpt(t.strip())}'", "value")
         types = tuple(sorted(set(types)))
     else:
         ftype = as_key(raw)
         if not ftype:
             b.error(path + ("match",), f"match takes a fact type or a list of them, not {describe(raw)}", "operator")
             return None
+        if ftype != ftype.strip():
+            b.warn(path + ("match",), f"the fact type '{excerpt(ftype)}' begins or ends with a space: it matches no fact of type '{excerpt(ftype.strip())}'", "value")
         types = (ftype,)
     binds = build_binds(b, m, path, outer)
     tests = build_where(b, m.get("where"), path + ("where",), outer) if "where" in m else ()
@@ -889,6 +933,9 @@ def build_match(b: Builder, m: dict, path: tuple, outer: frozenset) -> Optional[
     start = b.date(m["from"], path + ("from",), "from") if "from" in m else None
     end = b.date(m["until"], path + ("until",), "until") if "until" in m else None
     if ("from" in m and start is None) or ("until" in m and end is None) or tests is None:
+        return None
+    if start is not None and end is not None and start > end:
+        b.error(path + ("until",), f"until {end.isoformat()} is before from {start.isoformat()}: no fact can match", "value")
         return None
     window = Window(within, start, end) if (within or start or end) else None
     return Match(types, tests, window, binds, path)
@@ -912,10 +959,10 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
             continue
         if key in ("type", "present"):
             # not an error: SPEC 3.1 makes a test of a key a fact lacks simply fail
-            b.warn(kpath, f"'{key}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""), "unused")
+            b.warn(kpath, f"'{excerpt(key)}' is not visible to where, so this test holds only as exists: false" + (" (match: tests the type)" if key == "type" else ""), "unused")
         if isinstance(spec, dict):
             if not spec:
-                b.error(kpath, f"no operator given for '{key}'", "operator")
+                b.error(kpath, f"no operator given for '{excerpt(key)}'", "operator")
                 ok = False
             for op, operand in spec.items():
                 t = build_test(b, key, op, operand, kpath + (op,), outer)
@@ -924,10 +971,10 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
                 else:
                     tests.append(t)
         elif isinstance(spec, list):
-            b.error(kpath, f"a bare list is not a value for '{key}': say in: [...] (one of these) or contains: X", "operator")
+            b.error(kpath, f"a bare list is not a value for '{excerpt(key)}': say in: [...] (one of these) or contains: X", "operator")
             ok = False
         elif spec is None:
-            b.error(kpath, f"no value for '{key}': to test that it is missing, say exists: false", "operator")
+            b.error(kpath, f"no value for '{excerpt(key)}': to test that it is missing, say exists: false", "operator")
             ok = False
         else:
             t = build_test(b, key, "eq", spec, kpath, outer)
@@ -941,11 +988,11 @@ def build_where(b: Builder, raw: Any, path: tuple, outer: frozenset) -> Optional
 def build_test(b: Builder, key: str, op: Any, operand: Any, path: tuple, outer: frozenset) -> Optional[Test]:
     """One operator on one key of a `where`, or None when it is wrong."""
     if op not in OPERATORS:
-        b.error(path, f"unknown operator '{op}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
+        b.error(path, f"unknown operator '{excerpt(str(op))}'; operators: {', '.join(OPERATORS)}", "operator", suggest.did_you_mean(str(op), OPERATORS))
         return None
     ref = parse_ref(operand)
-    if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand):
-        b.error(path, f"'{operand}' names a bound fact but no key: write ${operand[1:]}.KEY", "reference")
+    if ref is None and isinstance(operand, str) and NAME_REF_RE.match(operand.rstrip(".")):
+        b.error(path, f"'{excerpt(operand)}' names a bound fact but no key: write ${excerpt(operand.rstrip('.')[1:])}.KEY", "reference")
         return None
     if ref is not None:
         if op in ("matches", "exists"):

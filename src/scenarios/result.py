@@ -151,6 +151,7 @@ class RunResult:
     classification: Optional[str] = None  # the case's handling marking
     likelihood: bool = False  # whether the case gives p: items then have a probability
     warnings: list = field(default_factory=list)
+    inputs: list = field(default_factory=list)  # the files the run read: no report is written over one
     explanation: Optional[Explanation] = None
     matrix_columns: list = field(default_factory=list)  # "fact.key = value", one a hypothesis
     matrix: list = field(default_factory=list)  # (item id, [(worlds holding, worlds) per column])

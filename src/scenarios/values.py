@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime
 import math
 import re
+import sys
+from decimal import Decimal
 from typing import Any, Iterable, Union
 
 Scalar = Union[str, int, float, bool, datetime.date]
@@ -127,6 +129,74 @@ def passes_ref(value: Any, op: str, ref_value: Any) -> bool:
     if op == "ne":
         return all(passes(value, "ne", r) for r in refs)
     return any(passes(value, op, r) for r in refs)
+
+
+MAX_DIGITS = 100_000  # a number written with more digits is refused at load: reading it takes minutes
+
+
+def whole_number_text(n: int) -> str:
+    """The decimal digits of a whole number of any size (Python refuses to write one of
+    more than 4,300 digits unless told)."""
+    get = getattr(sys, "get_int_max_str_digits", None)
+    if get is None or get() == 0 or n.bit_length() < 14_000:
+        return str(n)
+    before = get()
+    sys.set_int_max_str_digits(0)
+    try:
+        return str(n)
+    finally:
+        sys.set_int_max_str_digits(before)
+
+
+def number_key(x: Union[int, float]) -> str:
+    """A number as text whose code point order is exactly the numbers' order, for
+    every whole number and every double, infinities included (SPEC 3.1: ordering
+    between two numbers holds exactly: 2**53 + 1 > 2**53, 10**401 < 10**402).
+
+    A finite number other than 0 is 0.DIGITS x 10**E, DIGITS without trailing zeros:
+    the key is its sign, E at a fixed width (offset, so that it stays positive) and
+    DIGITS; a negative number's key is that of its magnitude with each digit
+    complemented and a terminator that sorts after every digit, which reverses the
+    order. Dates and text never get one: ordering holds only within a kind.
+    """
+    if isinstance(x, float):
+        if math.isnan(x):
+            raise ValueError("nan has no place in an order")
+        if math.isinf(x):
+            return "4" if x > 0 else "0"
+        if x == 0:
+            return "2"
+        sign, digits_, exponent = Decimal(x).as_tuple()  # exact: a double is a finite decimal
+        digits = "".join(map(str, digits_)).lstrip("0")
+        e = len(digits) + exponent
+        negative = x < 0
+    else:
+        if x == 0:
+            return "2"
+        negative = x < 0
+        text = whole_number_text(-x if negative else x)
+        e = len(text)
+        digits = text
+    digits = digits.rstrip("0")
+    body = f"{e + _EXPONENT_OFFSET:012d}" + digits
+    if not negative:
+        return "3" + body
+    return "1" + body.translate(_COMPLEMENT) + "~"
+
+
+_EXPONENT_OFFSET = 10**11  # exponents from -10**11 to 10**11: far beyond MAX_DIGITS and any double
+_COMPLEMENT = str.maketrans("0123456789", "9876543210")
+
+
+def one_form(value: Any) -> Any:
+    """The one form of a value among those SPEC 3.1 calls equal: a whole float is its
+    whole number (1.0 is 1, -0.0 is 0). What several facts give one derived attribute
+    is kept in this form, so the bytes of a report never depend on which came first."""
+    if isinstance(value, tuple):
+        return tuple(one_form(v) for v in value)
+    if type(value) is float and value.is_integer():
+        return int(value)
+    return value
 
 
 def canonical(value: Any) -> Any:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Optional
 from typing import Iterator
 
-from .errors import InputError, Problem
-from .values import MISSING
+from .errors import InputError, Problem, excerpt
+from .values import MISSING, whole_number_text
 
 DEFAULT_MAX_WORLDS = 4096
 
@@ -47,7 +47,15 @@ def check_world_count(cs: list[Choice], limit: int, file: str) -> None:
     if n > limit:
         worst = sorted(cs, key=lambda c: (-len(c.alternatives), c.fact, c.key))[:5]
         names = ", ".join(f"{c.fact}.{c.key} ({len(c.alternatives)})" for c in worst)
-        raise InputError([Problem(file, f"the case has {n} worlds, more than --max-worlds {limit}; contested keys that multiply them: {names}", code="limit")])
+        raise InputError([Problem(file, f"the case has {count_text(n)} worlds, more than --max-worlds {limit}; contested keys that multiply them: {excerpt(names, 400)}", code="limit")])
+
+
+def count_text(n: int) -> str:
+    """A count in words a message can hold: 1024, or about 10^3000 (never its
+    3,000 digits)."""
+    if n < 10**15:
+        return str(n)
+    return f"about 10^{len(whole_number_text(n)) - 1}"
 
 
 def enumerate_worlds(cs: list[Choice]) -> Iterator[tuple]:

@@ -10,11 +10,11 @@ from typing import Optional
 
 import click
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, excerpt
 from ..model import ID_RE, RELIABILITY
-from ..render.plain import clean
+from ..render.plain import clean_line
 from . import options
-from .output import fail, show, write_file
+from .output import fail, show, standard_output, write_file
 
 MAX_SHOWN = 100  # an export of thousands of bad rows: the first ones say enough
 
@@ -22,7 +22,7 @@ MAX_SHOWN = 100  # an export of thousands of bad rows: the first ones say enough
 def case_id_option(ctx, param, value):
     """A --case-id that is an id, or a usage error that says what ids look like."""
     if value is not None and not ID_RE.match(value):
-        raise click.BadParameter(f"'{clean(value)[:40]}' is not a case id: use lowercase letters, digits and '-'")
+        raise click.BadParameter(f"'{clean_line(excerpt(value, 40))}' is not a case id: use lowercase letters, digits and '-'")
     return value
 
 
@@ -76,7 +76,8 @@ def acled(csv_file: str, output: str, reliability: str, credibility: int, case_i
         )
         show(warnings, MAX_SHOWN)
         if output == "-":
-            click.echo(text, nl=False)
+            with standard_output():
+                click.echo(text, nl=False)
         else:
             write_file(text, output)
     except InputError as exc:

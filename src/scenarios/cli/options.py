@@ -7,7 +7,8 @@ import datetime
 
 import click
 
-from ..render.plain import clean
+from ..errors import excerpt
+from ..render.plain import clean_line
 from ..values import DATE_RE, parse_date
 from ..worlds import DEFAULT_MAX_WORLDS
 
@@ -20,7 +21,7 @@ class Date(click.ParamType):
     def convert(self, value, param, ctx):
         if isinstance(value, datetime.date):
             return value
-        shown = clean(value)[:40]  # an option's value is user text too
+        shown = clean_line(excerpt(str(value), 40))  # an option's value is user text too
         if isinstance(value, str) and DATE_RE.match(value):
             try:
                 return parse_date(value)

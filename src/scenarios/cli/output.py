@@ -3,21 +3,29 @@ output or into a file. One writer for every command's `-o`."""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import stat
 import sys
 import tempfile
-from typing import NoReturn, Optional
+from typing import Iterator, NoReturn, Optional
 
 import click
 
 from ..errors import InputError, Problem
-from ..render.plain import clean
+from ..render.plain import clean, clean_line
+
+__all__ = ["clean_line", "fail", "say", "show", "standard_output", "write_file", "write_output"]
 
 
-def clean_line(text: str) -> str:
-    """A line of text safe to print to a terminal."""
-    return clean(text)
+def say(line: str) -> None:
+    """A line on standard error. Never raises: when standard error cannot be written
+    (a full disk, a closed descriptor) the line is lost, not the exit code."""
+    try:
+        click.echo(line, err=True)
+    except (OSError, ValueError):
+        pass
 
 
 def show(problems: list, limit: Optional[int] = None) -> None:
@@ -28,9 +36,9 @@ def show(problems: list, limit: Optional[int] = None) -> None:
     problems = sorted(locate_in_files(problems), key=lambda p: (p.file, p.line, p.column, p.message))
     shown = problems if limit is None else problems[:limit]
     for p in shown:
-        click.echo(clean(str(p)), err=True)
+        say(clean_line(str(p)))
     if len(problems) > len(shown):
-        click.echo(f"... and {len(problems) - len(shown)} more", err=True)
+        say(f"... and {len(problems) - len(shown)} more")
 
 
 def fail(problems: list, limit: Optional[int] = None) -> NoReturn:
@@ -38,25 +46,60 @@ def fail(problems: list, limit: Optional[int] = None) -> NoReturn:
     show(problems, limit)
     errors = sum(1 for p in problems if p.severity == "error")
     if errors > 1:
-        click.echo(f"{errors} errors", err=True)
+        say(f"{errors} errors")
     sys.exit(2)
 
 
-def write_output(text: str, output: Optional[str]) -> None:
-    """Print `text`, or write it to the file `output` ('-' is standard output)."""
+STDOUT = "standard output"
+
+
+@contextlib.contextmanager
+def standard_output() -> Iterator[None]:
+    """Around what prints a report: a reader that went away (`| head`) ends the
+    printing quietly, the exit code unchanged; a standard output that cannot be
+    written (closed, a full disk) is an InputError naming it, never a traceback."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _discard_stdout()
+    except OSError as exc:
+        _discard_stdout()
+        raise InputError([Problem(STDOUT, f"cannot be written: {_reason(exc)}", code="file")]) from None
+
+
+def _reason(exc: OSError) -> str:
+    if exc.errno == errno.EBADF:
+        return "it is closed"
+    return exc.strerror or str(exc)
+
+
+def _discard_stdout() -> None:
+    """Whatever is still to print goes nowhere, so that the interpreter's last flush
+    cannot fail (it would change the exit code)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    except OSError:
+        pass
+    sys.stdout = open(os.devnull, "w", encoding="utf-8")
+
+
+def write_output(text: str, output: Optional[str], inputs: tuple = ()) -> None:
+    """Print `text`, or write it to the file `output` ('-' is standard output), which
+    may not be one of `inputs` (the files the command read)."""
     if output is None or output == "-":
-        try:
+        with standard_output():
             sys.stdout.write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:  # the reader went away (`| head`): the exit code still counts
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    write_file(text, output)
+    write_file(text, output, inputs)
 
 
-def write_file(text: str, path: str) -> None:
+def write_file(text: str, path: str, inputs: tuple = ()) -> None:
     """Write a file whole or not at all, and never replace what the user did not mean
-    to replace. InputError, naming the path, when it cannot be written.
+    to replace. InputError, naming the path, when it cannot be written or is one of
+    `inputs` (the files the command read: a report never lands on its own case).
 
     - A new or regular file is written beside itself and moved into place, with the
       mode (and owner) it had, or the usual mode of a new file.
@@ -74,6 +117,8 @@ def write_file(text: str, path: str) -> None:
         raise _unwritable(path, exc) from None
     if st is not None and stat.S_ISDIR(st.st_mode):
         raise InputError([Problem(path, "is a folder: give the name of a file to write", code="file")])
+    if st is not None and stat.S_ISREG(st.st_mode):
+        refuse_inputs(path, st, inputs)
     if st is not None and (not stat.S_ISREG(st.st_mode) or st.st_nlink > 1):
         _write_into(target, data, path)
         return
@@ -83,6 +128,9 @@ def write_file(text: str, path: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=".scenarios-", suffix=".tmp", dir=directory)
     except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            # the file itself may be writable: say why it is still not written
+            raise InputError([Problem(path, f"cannot be written: {exc.strerror} in its folder, where the new file is made whole before it replaces the old one", code="file")]) from None
         raise _unwritable(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as f:
@@ -101,6 +149,21 @@ def write_file(text: str, path: str) -> None:
     except BaseException:
         _remove(tmp)
         raise
+
+
+def refuse_inputs(path: str, st: os.stat_result, inputs) -> None:
+    """InputError when `path` (whose status is `st`) is one of the files `inputs`,
+    however it is named (another path, a symbolic link, a hard link)."""
+    for name in inputs:
+        if not name:
+            continue
+        try:
+            other = os.stat(name)
+        except (OSError, ValueError):
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            same = "" if os.path.abspath(path) == os.path.abspath(name) else f" (the same file as {clean_line(name)})"
+            raise InputError([Problem(path, f"is a file this command reads{same}: write the report to another file", code="file")])
 
 
 def _encoded(text: str, path: str) -> bytes:

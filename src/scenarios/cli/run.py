@@ -9,7 +9,7 @@ from typing import Optional
 import click
 
 from . import options
-from .output import clean_line, fail, write_output
+from .output import fail, show, standard_output, write_output
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -56,10 +56,8 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
         results, found = run_cases(todo, rulesets, as_of=as_of, max_worlds=max_worlds, explain_id=explain_id, jobs=jobs, progress=advance, dask=dask_address)
     if problems or found:
         fail(problems + found)  # every problem at once, and nothing written
-    for r in results:
-        for w in r.warnings:
-            click.echo(clean_line(str(w)), err=True)
-    report(results, fmt, output, width)
+    show([w for r in results for w in r.warnings])
+    report(results, fmt, output, width, inputs=tuple(f for r in results for f in r.inputs))
     if fail_on and any(met(r, fail_on) for r in results):
         sys.exit(1)
 
@@ -74,14 +72,16 @@ def met(result, conditions) -> bool:
     return False
 
 
-def report(results: list, fmt: str, output: Optional[str], width: Optional[int]) -> None:
-    """Print the reports of `results` in `fmt`, or write them to `output`."""
+def report(results: list, fmt: str, output: Optional[str], width: Optional[int], inputs: tuple = ()) -> None:
+    """Print the reports of `results` in `fmt`, or write them to `output`, which may
+    not be one of `inputs` (the files the run read)."""
     if fmt in ("json", "markdown", "html"):
-        write_output(import_module(f"..render.{fmt}", __package__).render(results), output)
+        write_output(import_module(f"..render.{fmt}", __package__).render(results), output, inputs)
         return
     from ..render import terminal
 
     if output and output != "-":
-        write_output(terminal.report_text(lambda console: terminal.render(results, console), width), output)
+        write_output(terminal.report_text(lambda console: terminal.render(results, console), width), output, inputs)
     else:
-        terminal.render(results, terminal.stdout_console(width))
+        with standard_output():
+            terminal.render(results, terminal.stdout_console(width))

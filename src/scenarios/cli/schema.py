@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from ..schema import SCHEMAS, schema_text
+from .output import standard_output
 
 
 @click.command("schema", context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,4 +27,5 @@ def schema(kind: str) -> None:
       scenarios schema case > schemas/case.schema.json
       scenarios schema ruleset > schemas/ruleset.schema.json
     """
-    click.echo(schema_text(kind), nl=False)
+    with standard_output():
+        click.echo(schema_text(kind), nl=False)

@@ -15,23 +15,25 @@ import click
 
 from ..workflow.templates import KINDS
 from . import options
-from .output import show, write_output
+from .output import show, standard_output, write_output
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
 
 def emit_diff(diff, fmt: str, output: Optional[str], width: Optional[int]) -> None:
-    """Print a diff (or write it to `output`, atomically)."""
+    """Print a diff (or write it to `output`, atomically; never over a file it read)."""
     from ..render import terminal
     from ..render import workflow as render
 
     show(diff.warnings)
+    inputs = tuple(diff.inputs)
     if fmt == "json":
-        write_output(json.dumps(render.diff_json(diff), ensure_ascii=False, indent=2) + "\n", output)
+        write_output(json.dumps(render.diff_json(diff), ensure_ascii=False, indent=2) + "\n", output, inputs)
     elif output and output != "-":
-        write_output(terminal.report_text(lambda console: render.render_diff(diff, console), width), output)
+        write_output(terminal.report_text(lambda console: render.render_diff(diff, console), width), output, inputs)
     else:
-        render.render_diff(diff, terminal.stdout_console(width))
+        with standard_output():
+            render.render_diff(diff, terminal.stdout_console(width))
 
 
 # -- scenarios test ---------------------------------------------------------------------------
@@ -70,10 +72,11 @@ def test(paths, keyword, coverage, verbose, fmt, max_worlds, width) -> None:
     run = run_tests(list(paths), keyword=keyword, with_coverage=coverage, max_worlds=max_worlds)
     if keyword is not None and not run.results:
         raise click.UsageError(f"no test name contains '{keyword}' ({run.deselected} tests in {len(run.files)} files)")
-    if fmt == "json":
-        click.echo(json.dumps(render.test_run_json(run), ensure_ascii=False, indent=2))
-    else:
-        render.render_test_run(run, stdout_console(width), verbose=verbose)
+    with standard_output():
+        if fmt == "json":
+            click.echo(json.dumps(render.test_run_json(run), ensure_ascii=False, indent=2))
+        else:
+            render.render_test_run(run, stdout_console(width), verbose=verbose)
     if run.failed:
         sys.exit(1)
 
@@ -179,7 +182,8 @@ def new(kind: str, name: str, output: Optional[str]) -> None:
 
     if output == "-":
         check_name(kind, name)
-        click.echo(template(kind, name), nl=False)
+        with standard_output():
+            click.echo(template(kind, name), nl=False)
         return
     path = write_new(kind, name, output)
     click.echo(f"{path}: new {kind} '{name}'; check it with: scenarios check {path}", err=True)

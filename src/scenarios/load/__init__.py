@@ -19,13 +19,13 @@ from ..model import ID_RE, Case, Ruleset
 from ..parse import build_case, build_ruleset
 from .files import MAX_BYTES, read_text
 from .locate import locate, locate_in_files
-from .text import ALIAS_LIMITS, parse_text, whole_numbers_of_any_length
+from .text import ALIAS_LIMITS, parse_text, parse_value, whole_numbers_of_any_length
 
 __all__ = [
     "ALIAS_LIMITS", "BUNDLED", "MAX_BYTES", "bundled_case", "case_from_data", "case_from_text",
     "find_ruleset", "find_rulesets", "finish", "load_case", "load_case_text", "load_document",
     "load_ruleset", "load_ruleset_text", "load_rulesets", "locate", "locate_in_files",
-    "no_rulesets", "parse_text", "read_text", "ruleset_from_data", "ruleset_from_text",
+    "no_rulesets", "parse_text", "parse_value", "read_text", "ruleset_from_data", "ruleset_from_text",
     "rulesets_for", "whole_numbers_of_any_length",
 ]
 

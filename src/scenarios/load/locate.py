@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 
 import yaml_rs
 
@@ -67,12 +68,37 @@ def locate(text: str, problems: list[Problem]) -> list[Problem]:
         # a tab in valid JSON is whitespace between tokens (one in a string must be
         # escaped); PyYAML, which locates, refuses tabs: a space keeps every position
         text = text.replace("\t", " ")
-    yaml = pyyaml()
-    try:
-        root = yaml.compose(text, Loader=shallow_loader())
-    except (yaml.YAMLError, RecursionError):
-        root = None
+    root = compose_anyhow(text, shallow_loader())
     return [p if p.line else _at(p, root) for p in problems]
+
+
+# what PyYAML refuses to read and the fast parser takes: C0 and C1 controls but tab
+# and line breaks, DEL, the surrogates and two noncharacters
+_UNREADABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\t")
+
+
+def readable(text: str) -> str:
+    """The text with what PyYAML cannot read (tabs, DEL, ESC and other controls) made
+    spaces: every node keeps its line and column."""
+    return _UNREADABLE.sub(" ", text)
+
+
+def compose_anyhow(text: str, loader=None):
+    """PyYAML's node tree of the text (with its line and column marks), or of the text
+    made readable when PyYAML refuses it as it is; None when neither composes. One
+    ESC byte in a comment used to move every problem of a file to 1:1."""
+    yaml = pyyaml()
+    loader = loader or shallow_loader()
+    for attempt in (text, None):
+        if attempt is None:
+            attempt = readable(text)
+            if attempt == text:
+                return None
+        try:
+            return yaml.compose(attempt, Loader=loader)
+        except (yaml.YAMLError, RecursionError):
+            continue
+    return None
 
 
 def locate_in_files(problems: list[Problem]) -> list[Problem]:
@@ -134,9 +160,8 @@ def find_duplicate_key(text: str, key: str, plain: bool = False) -> tuple[int, i
     """Where the second of two equal keys of one mapping stands. With `plain`, `key`
     is a value that is not a string, and keys are compared as YAML 1.2 reads them."""
     yaml = pyyaml()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+    root = compose_anyhow(text, yaml.SafeLoader)
+    if root is None:
         return 0, 0
     wanted = _plain_value(key) if plain else key
     stack = [root]

@@ -4,6 +4,7 @@ syntax problem, tag, duplicate key and alias bomb refused with its location."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 import sys
@@ -11,12 +12,13 @@ from typing import Any, Iterator
 
 import yaml_rs
 
-from ..errors import InputError, Problem
-from .locate import find_duplicate_key, locate, pyyaml
+from ..errors import InputError, Problem, excerpt
+from .locate import compose_anyhow, find_duplicate_key, locate, pyyaml, readable
+from .scan import MAX_DIGITS, Structure, out_of_range, position, screen
 
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
-_DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+_DOCUMENT = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CORE_TAGS = {f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "seq", "map")}
 
@@ -39,24 +41,14 @@ def whole_numbers_of_any_length() -> Iterator[None]:
 
 
 def parse_text(text: str, file: str) -> Any:
-    """Plain data from YAML 1.2 (or JSON, for a `.json` file); InputError on a syntax error."""
+    """Plain data from YAML 1.2 (or JSON, for a `.json` file); InputError on a syntax
+    error, a tag, an alias bomb, nesting past MAX_DEPTH or a number the fast parser
+    would read unlike YAML 1.2 (see `scan`), each located."""
     if file.endswith(".json"):
-        try:
-            with whole_numbers_of_any_length():
-                data = json.loads(text, object_pairs_hook=_unique_keys)
-        except json.JSONDecodeError as exc:
-            raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code="syntax")]) from None
-        except _DuplicateKey as exc:
-            line, column = find_duplicate_key(text, exc.key)
-            raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column, code="duplicate-key")]) from None
-        except RecursionError:
-            raise InputError([Problem(file, "invalid JSON: it nests too deeply (lists or objects inside each other)", 1, 1, code="syntax")]) from None
-        except ValueError as exc:
-            raise InputError([Problem(file, f"invalid JSON: {exc}", 1, 1, code="syntax")]) from None
-        bad = _lone_surrogate(data, ())
-        if bad is not None:
-            raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad, code="encoding")]))
-        return data
+        return _parse_json(text, file)
+    problems = screen(text, file)
+    if problems:
+        raise InputError(problems)
     try:
         with whole_numbers_of_any_length():
             data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
@@ -64,16 +56,101 @@ def parse_text(text: str, file: str) -> Any:
         if "tag" in str(exc).lower():
             refuse_tags(text, file)  # says where the tag stands
         raise InputError([syntax_problem(text, file, str(exc))]) from None
+    except TypeError:  # a mapping key that holds a list: `? {a: [1]}`
+        raise InputError([complex_key(text, file)]) from None
     except (ValueError, OverflowError, RecursionError) as exc:
         raise InputError([Problem(file, f"invalid YAML: {exc}", code="syntax")]) from None
     if _has_tag(text):
         refuse_tags(text, file)
-    if isinstance(data, list):
-        separators = [m.start() for m in _DOCUMENT.finditer(text)]
-        documents = len(separators) + (0 if text.lstrip().startswith("---") else 1)
-        if documents > 1:
-            raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1, code="syntax")])
+    if isinstance(data, list) and documents(text) > 1:
+        raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1, code="syntax")])
     return data
+
+
+def parse_value(text: str, where: str) -> Any:
+    """A value given on the command line (`--set FACT.KEY=VALUE`), read as YAML 1.2
+    exactly as a file is: tags, aliases, nesting and numbers refused alike.
+    InputError naming `where` (the option and its text)."""
+    try:
+        return parse_text(text, "<value>")
+    except InputError as exc:
+        reasons = "; ".join(p.message for p in exc.problems)
+        raise InputError([Problem(where, f"the value is not a plain YAML value: {reasons}", code=exc.problems[0].code)]) from None
+
+
+def documents(text: str) -> int:
+    """The number of YAML documents of a text: a `---` that only comments, blank
+    lines and directives precede starts the first one."""
+    markers = [m.start() for m in _DOCUMENT.finditer(text)]
+    if not markers:
+        return 1
+    head = text[: markers[0]]
+    explicit = all(not line.strip() or line.lstrip().startswith("#") or line.startswith("%") for line in head.splitlines())
+    return len(markers) + (0 if explicit else 1)
+
+
+def _parse_json(text: str, file: str) -> Any:
+    problems = screen(text, file, numbers=False)
+    if problems:
+        raise InputError(problems)
+    try:
+        with whole_numbers_of_any_length():
+            data = json.loads(text, object_pairs_hook=_unique_keys, parse_int=_json_int, parse_float=_json_float)
+    except json.JSONDecodeError as exc:
+        raise InputError([Problem(file, f"invalid JSON: {exc.msg}", exc.lineno, exc.colno, code="syntax")]) from None
+    except _DuplicateKey as exc:
+        line, column = find_duplicate_key(text, exc.key)
+        raise InputError([Problem(file, f"duplicate key '{exc.key}'", line, column, code="duplicate-key")]) from None
+    except _BadNumber as exc:
+        at = text.find(exc.token)
+        line, column = position(text, at) if at != -1 else (1, 1)
+        raise InputError([dataclasses.replace(exc.problem, file=file, line=line, column=column)]) from None
+    except RecursionError:
+        raise InputError([Problem(file, "invalid JSON: it nests too deeply (lists or objects inside each other)", 1, 1, code="syntax")]) from None
+    except ValueError as exc:
+        raise InputError([Problem(file, f"invalid JSON: {exc}", 1, 1, code="syntax")]) from None
+    bad = _lone_surrogate(data, ())
+    if bad is not None:
+        raise InputError(locate(text, [Problem(file, "holds a lone surrogate (\\ud800-\\udfff), which is not text", path=bad, code="encoding")]))
+    return data
+
+
+class _BadNumber(ValueError):
+    def __init__(self, token: str, problem: Problem):
+        super().__init__(token)
+        self.token = token
+        self.problem = problem
+
+
+def _json_int(token: str) -> int:
+    if len(token.lstrip("-")) > MAX_DIGITS:
+        raise _BadNumber(token, Problem("", f"a number of {len(token.lstrip('-')):,} digits: at most {MAX_DIGITS:,} are read", code="limit"))
+    return int(token)
+
+
+def _json_float(token: str) -> float:
+    problems = out_of_range(token, "")
+    if problems:
+        raise _BadNumber(token, problems[0])
+    return float(token)
+
+
+def complex_key(text: str, file: str) -> Problem:
+    """The problem of a mapping key that is itself a list or a mapping, located."""
+    yaml = pyyaml()
+    root = compose_anyhow(text)
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if isinstance(k, (yaml.MappingNode, yaml.SequenceNode)):
+                    mark = k.start_mark
+                    return Problem(file, f"a key must be text (or a number), not a {'mapping' if isinstance(k, yaml.MappingNode) else 'list'}", mark.line + 1, mark.column + 1, code="type")
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return Problem(file, "a key must be text (or a number), not a list or a mapping", 1, 1, code="type")
 
 
 def _has_tag(text: str) -> bool:
@@ -97,21 +174,35 @@ _BEFORE_TAG = frozenset(" \t\r\n\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u20
 
 def refuse_tags(text: str, file: str) -> None:
     """InputError for any explicit tag but the core ones: `!!python/...` is never run,
-    and silently reading it as plain data would hide what the file asked for."""
+    and silently reading it as plain data would hide what the file asked for.
+
+    PyYAML says where each tag stands. It refuses some text the fast parser reads (a
+    tab after a colon, a DEL or ESC byte even in a comment): it then reads the text
+    with those characters made spaces, and failing that, the shape reader finds
+    every '!' where a node starts."""
     yaml = pyyaml()
-    problems = []
-    try:
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
-            tag = getattr(event, "tag", None)
-            if tag is None or tag == "!" or tag in _CORE_TAGS:
-                continue
-            shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
-            mark = event.start_mark
-            problems.append(Problem(file, f"the tag '{shown}' is not allowed: cases and rulesets are plain YAML data", mark.line + 1, mark.column + 1, code="tag"))
-    except yaml.YAMLError:
+    for attempt in (text, readable(text)):
+        problems = []
+        try:
+            for event in yaml.parse(attempt, Loader=yaml.SafeLoader):
+                tag = getattr(event, "tag", None)
+                if tag is None or tag == "!" or tag in _CORE_TAGS:
+                    continue
+                shown = "!!" + tag[len("tag:yaml.org,2002:"):] if tag.startswith("tag:yaml.org,2002:") else tag
+                mark = event.start_mark
+                problems.append(_tag(file, shown, mark.line + 1, mark.column + 1))
+        except yaml.YAMLError:
+            continue
+        if problems:
+            raise InputError(problems)
         return
+    problems = [_tag(file, tag, line, column) for line, column, tag in Structure(text).tags if tag != "!"]
     if problems:
         raise InputError(problems)
+
+
+def _tag(file: str, shown: str, line: int, column: int) -> Problem:
+    return Problem(file, f"the tag '{excerpt(shown, 80)}' is not allowed: cases and rulesets are plain YAML data", line, column, code="tag")
 
 
 class _DuplicateKey(ValueError):

@@ -15,3 +15,19 @@ def clean(value: object) -> str:
     input can move the cursor or recolour the terminal."""
     text = "" if value is None else str(value)
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}", text)
+
+
+_BREAK = re.compile(r"\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+
+
+def one_line(value: object) -> str:
+    """Text on one line: each line break a space, as Markdown and HTML show it."""
+    text = "" if value is None else str(value)
+    return _BREAK.sub(" ", text)
+
+
+def clean_line(value: object) -> str:
+    """A line to print as it is (a problem, a message): control characters and line
+    breaks shown as escapes, so that no input can start a line of its own and pass
+    for another problem."""
+    return clean(value).replace("\n", "\\n")

@@ -35,7 +35,7 @@ from .. import summary
 from ..result import ConditionNode, Derivation, Evidence, Explanation, ItemResult, Node, RunResult
 from ..summary import STATUS_WORDS, likelihood, status_key
 from ..words import value_text
-from .plain import clean
+from .plain import clean, one_line
 from .shown import Shown, chain_of, why_order
 
 LISTED_CRITICAL = 10  # a count on its threshold can make thousands of facts critical
@@ -59,8 +59,17 @@ class ReportConsole(Console):
         os.dup2(devnull, sys.stdout.fileno())
 
 
+MIN_WIDTH, MAX_WIDTH = 40, 400  # as --width takes them
+
+
 def stdout_console(width: Optional[int]) -> Console:
-    """The console of a report on standard output: colour when it is a terminal."""
+    """The console of a report on standard output: colour when it is a terminal.
+    Without a width, $COLUMNS is taken within the bounds of --width (COLUMNS=0
+    printed nothing at all, COLUMNS=100000 padded every line), else the terminal's."""
+    if width is None:
+        columns = os.environ.get("COLUMNS", "").strip()
+        if columns.isdigit():
+            width = min(max(int(columns), MIN_WIDTH), MAX_WIDTH)
     return ReportConsole(width=width, highlight=False)
 
 
@@ -147,7 +156,9 @@ def write(console: Console, text: str) -> None:
 
 
 def user(value: object, style: str = "") -> Text:
-    return Text(clean(value), style=style)
+    """Text an analyst wrote, on one line: a line break in a title or a fact's text
+    must not start a line that looks like a row of the report."""
+    return Text(clean(one_line(value)), style=style)
 
 
 def heading(words: str) -> Text:

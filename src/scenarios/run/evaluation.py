@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime
 from typing import Callable, Optional
 
-from ..errors import InputError, Problem
+from ..compile import fact_type
+from ..errors import InputError, Problem, excerpt
+from ..values import elements, token
 from ..model import Case
 from ..result import ItemResult, RunResult
 from ..worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds
@@ -14,10 +16,37 @@ from . import likelihood
 from .critical import critical_facts
 from .hypotheses import holds_if, hypotheses, matrix, matrix_given, world_words
 from .known import in_run
+from .notices import notices
 from .parts import merge_parts, run_worlds, worlds_part
 from .session import compiled
 
 WORLDS_PER_PART = 64  # worlds in one task when the worlds are spread over processes
+MAX_SPLIT = 10_000  # engine facts one case fact may become (the elements of its joined lists, multiplied)
+
+
+def check_splits(case: Case, program, facts: list) -> None:
+    """InputError at the fact when its lists on keys joined in the engine would make it
+    more than MAX_SPLIT engine facts: one fact with two lists of 1,000 joined values
+    became a million, and a 6 KB case ran for minutes."""
+    problems = []
+    for fact in facts:
+        plan = program.plans.get(fact_type(fact.type))
+        if plan is None or not plan.joins:
+            continue
+        n = 1
+        for key in plan.joins:
+            values = [fact.values.get(key)] + [a.value for a in fact.contested.get(key, ())]
+            n *= max((len(v) for v in values if isinstance(v, tuple)), default=1) or 1
+        if n > MAX_SPLIT:  # lists as written: count their distinct values, as the engine gets them
+            n = 1
+            for key in plan.joins:
+                values = [fact.values.get(key)] + [a.value for a in fact.contested.get(key, ())]
+                n *= max((len(set(map(token, elements(v)))) for v in values if v is not None), default=1) or 1
+        if n > MAX_SPLIT:
+            keys = ", ".join(plan.joins)
+            problems.append(Problem(case.file, f"fact '{excerpt(fact.id)}' would enter the rules engine as {n:,} facts, one for each combination of the values of {excerpt(keys, 200)}, which rules join on: at most {MAX_SPLIT:,}", path=fact.path, code="limit"))
+    if problems:
+        raise InputError(problems)
 
 
 def evaluate(
@@ -28,12 +57,15 @@ def evaluate(
     drop: frozenset = frozenset(),
     explain_id: Optional[str] = None,
     map_worlds: Optional[Callable] = None,
+    warnings: list = (),
 ) -> RunResult:
     """Run a case against rulesets: statuses, derivations, near misses, evidence,
     critical facts; with `explain_id`, that item's full explanation too.
 
     `map_worlds(fn, tasks)`, when given, runs parts of the worlds (`run_worlds`) as
     `list(map(fn, tasks))` would, for instance on other processes or machines.
+    `warnings` (of loading the case and rulesets) come back in the result's, with
+    those only the run can give (see `notices`).
     """
     as_of = as_of or case.as_of
     program = compiled(tuple(rulesets), as_of)
@@ -42,6 +74,7 @@ def evaluate(
 
         raise InputError([Problem(explain_id, "no indicator or scenario of that id in the rulesets", code="usage", suggestion=did_you_mean(explain_id, list(program.items)))])
     facts, later = in_run(case, as_of, drop)
+    check_splits(case, program, facts)
     cs = choices(facts)
     check_world_count(cs, max_worlds, case.file)
     world_list = list(enumerate_worlds(cs))
@@ -120,4 +153,5 @@ def evaluate(
         indicators=[r for r in results if r.kind == "indicator"],
         sources={k: (s.name, s.reliability) for k, s in sorted(case.sources.items())},
         facts=evidence_of.annex(case, facts),
+        warnings=notices(case, program, facts, list(warnings)),
     )

@@ -10,12 +10,14 @@ joins, `not` and `count`, read from the match sets of the same session.
 from __future__ import annotations
 
 import datetime
+import hashlib
 from typing import Optional
 
 from .. import engine, words
 from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type
+from ..errors import InputError, Problem
 from ..model import Of, Ref
-from ..values import MISSING, elements, passes_ref, token
+from ..values import MISSING, elements, one_form, passes_ref, token
 from .reading import Fired, Group, SessionView
 
 # Joins are spread over sessions only in large runs: a fact of several joins goes to
@@ -26,6 +28,7 @@ from .reading import Fired, Group, SessionView
 SPREAD_FROM = 200_000
 FACTS_PER_BUCKET = 4096  # case facts per session of a join spread by value (engine.run_session)
 MAX_BUCKETS = 256
+MAX_DERIVATIONS = 2_000_000  # firings of one item in one world: past it (a join of thousands with thousands) a run takes many minutes; a million facts matched one by one stay below
 DERIVED = "\x1e"  # starts every derived fact's id; fact ids may not hold control characters
 
 
@@ -38,6 +41,7 @@ class WorldRun(SessionView):
         self.group_of: dict[tuple, str] = {}
         self.seen: set = set()
         self.pending: dict = {}  # stratum -> firings whose guards wait for it
+        self.firings: dict = {}  # item id -> the firings recorded
         self.error: Optional[BaseException] = None
         self.settled = 0  # in a timeline: the strata below this one have their days
 
@@ -65,6 +69,9 @@ class WorldRun(SessionView):
         if identity in self.seen:
             return []
         self.seen.add(identity)
+        self.firings[iid] = self.firings.get(iid, 0) + 1
+        if self.firings[iid] > MAX_DERIVATIONS:
+            raise too_many(self.program.items[iid])
         if body.guards:
             # not/count must see complete lower strata: checked when the stratum is released
             self.pending.setdefault(self.program.strata[iid], []).append((iid, body, facts, env))
@@ -153,9 +160,9 @@ class WorldRun(SessionView):
             if isinstance(value, Ref):
                 v = self.get(env[value.name]).get(value.key, MISSING)
                 if v is not MISSING:
-                    derived[key] = v
+                    derived[key] = one_form(v)
             else:
-                derived[key] = value
+                derived[key] = one_form(value)
         gkey = (iid, tuple(sorted((k, tuple(token(x) for x in elements(v)), isinstance(v, tuple)) for k, v in derived.items())))
         gid = self.group_of.get(gkey)
         out = []
@@ -174,6 +181,15 @@ class WorldRun(SessionView):
 def positive(guard) -> bool:
     """An of with at_least only: it may count items of its own stratum (SPEC 3.1)."""
     return isinstance(guard, Of) and guard.at_most is None
+
+
+def too_many(item) -> InputError:
+    """The problem of an item that holds past MAX_DERIVATIONS times in one world."""
+    return InputError([Problem(
+        item.file,
+        f"'{item.id}' holds more than {MAX_DERIVATIONS:,} times in one world (a join of many facts with many more, such as the same actor twice among thousands of attacks): refused; narrow it with a window or more tests",
+        path=item.path + ("when",), code="limit",
+    )])
 
 
 def compiled(rulesets: tuple, as_of: datetime.date, since: Optional[datetime.date] = None) -> Program:
@@ -216,4 +232,6 @@ def group_id(iid: str, derived: dict) -> str:
     if not derived:
         return DERIVED + iid
     attrs = ",".join(f"{k}={words.value_text(v)}" for k, v in sorted(derived.items()))
+    if len(attrs) > 200:  # a derived text of megabytes would make an id the engine cannot hold
+        attrs = "#" + hashlib.sha256(attrs.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{DERIVED}{iid}[{attrs}]"

@@ -26,6 +26,7 @@ from ..worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_w
 from . import aging, likelihood
 from .critical import cone
 from .evidence import as_evidence
+from .evaluation import check_splits
 from .known import in_run
 from .reading import _window_days
 from .session import compiled, run_world
@@ -54,6 +55,7 @@ def timeline(
     steps = step_days(since, until, every)
     program = compiled(tuple(rulesets), until, since)
     facts, _ = in_run(case, until)
+    check_splits(case, program, facts)
     cs = choices(facts)
     check_world_count(cs, max_worlds, case.file)
     worlds = list(enumerate_worlds(cs))

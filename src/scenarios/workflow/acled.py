@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence
 
 from ..errors import InputError, Problem
-from ..load import read_text
+from ..load import MAX_BYTES, read_text
 from ..model import ID_RE, RELIABILITY
+from ..parse import MAX_ID_LENGTH
 from ..values import DATE_RE, parse_date
 
 SCHEMA_LINE = "# yaml-language-server: $schema=../schemas/case.schema.json"
@@ -92,6 +93,7 @@ _DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
 # Characters a YAML double-quoted scalar may not hold as they are (JSON leaves them).
 _NOT_YAML_PRINTABLE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]")
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -128,8 +130,10 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
         text = text[1:]
     if not text.strip():
         raise InputError([Problem(file, "is empty: an ACLED export starts with a header row", 1, 1, code="syntax")])
+    # a notes cell may be long; the file's size is bounded when it is read
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_BYTES))
     # strict: a stray or unclosed quote is an error, not rows silently merged into one
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True, delimiter=delimiter(text))
     problems: list[Problem] = []
     try:
         header = next(reader)
@@ -171,6 +175,17 @@ def events_from_text(text: str, file: str) -> tuple[list[Event], list[Problem]]:
     if not events:
         raise InputError([Problem(file, "has a header row but no events", header_line, 1, code="value")])
     return events, [p for p in problems if p.severity != "error"]
+
+
+def delimiter(text: str) -> str:
+    """The separator of an export: a comma, or the semicolon or tab a spreadsheet
+    saves with in some locales (Excel's "CSV" in Europe, "Unicode text"), told by
+    the header line, where event_id_cnty is followed by one of them."""
+    header = text[: text.find("\n")] if "\n" in text else text
+    for sep in (",", ";", "\t"):
+        if re.search(r"event_id_cnty\s*" + re.escape(sep), header, re.IGNORECASE) or re.search(re.escape(sep) + r"\s*event_id_cnty", header, re.IGNORECASE):
+            return sep
+    return ","
 
 
 def csv_trouble(exc: csv.Error) -> str:
@@ -222,6 +237,10 @@ def read_row(row: list[str], columns: dict[str, int], width: int, file: str, lin
     event_id = cell("event_id_cnty")
     if not event_id:
         problem("event_id_cnty", "no event_id_cnty: every ACLED event has an id")
+    elif _UNPRINTABLE.search(event_id):
+        problem("event_id_cnty", f"event_id_cnty {shown(event_id)} holds a control character (a line break, a tab, an escape): a fact id cannot")
+    elif len(event_id) > MAX_ID_LENGTH:
+        problem("event_id_cnty", f"event_id_cnty is {len(event_id):,} characters long: a fact id has at most {MAX_ID_LENGTH:,}")
     date = None
     if cell("event_date"):
         try:
@@ -342,8 +361,10 @@ def count(text: str, allowed: Optional[tuple]) -> Optional[int]:
     """A whole number cell, among `allowed` when given; None when empty."""
     if not text:
         return None
-    if not _INTEGER.match(text) or int(text) < 0:
+    if not _INTEGER.match(text) or text.startswith("-"):
         raise ValueError("is not a whole number 0 or more")
+    if len(text.lstrip("+0")) > 15:  # no count of events comes near; Python reads no more than 4,300 digits by default
+        raise ValueError("is not a plausible count: it has more than 15 digits")
     value = int(text)
     if allowed is not None and value not in allowed:
         raise ValueError(f"is not one of {', '.join(str(a) for a in allowed)}")
@@ -441,6 +462,8 @@ def to_case_yaml(
         problems.append(Problem("--reliability", f"{shown(str(reliability))} is not an Admiralty reliability A-F", code="value"))
     if credibility is not None and (isinstance(credibility, bool) or credibility not in range(1, 7)):
         problems.append(Problem("--credibility", f"{shown(str(credibility))} is not an Admiralty credibility 1-6", code="value"))
+    if title is not None and _SURROGATE.search(title):
+        problems.append(Problem("--title", "holds bytes that are not UTF-8 text: give the title as text", code="encoding"))
     if problems:
         raise InputError(problems)
     keys = source_keys(e.source for e in events if e.source)

@@ -94,6 +94,7 @@ class CaseDiff:
     changed: list  # FactChange
     counterfactual: list = field(default_factory=list)  # what a what-if changed, in words
     warnings: list = field(default_factory=list)  # Problem
+    inputs: list = field(default_factory=list)  # the files both runs read: no report is written over one
 
     def of(self, change: str) -> list:
         return [i for i in self.items if i.change == change]
@@ -304,4 +305,5 @@ def diff_files(
     (old_case, old_rulesets), (new_case, new_rulesets) = loaded[0], loaded[-1]
     result = diff_runs(old_case, new_case, old_rulesets, new_rulesets, old_as_of, new_as_of, max_worlds)
     result.warnings = list(dict.fromkeys(warnings))
+    result.inputs = list(dict.fromkeys([*paths, *(rs.file for _, found in loaded for rs in found)]))
     return result

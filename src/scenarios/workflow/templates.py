@@ -11,8 +11,10 @@ import datetime
 import os
 from typing import Optional
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, excerpt
 from ..model import ID_RE
+
+MAX_NAME = 200  # the id names the file: most file systems take 255 bytes a name
 
 KINDS = ("case", "ruleset")
 FOLDERS = {"case": "cases", "ruleset": "rulesets"}
@@ -175,7 +177,9 @@ def check_name(kind: str, name: str) -> None:
     if kind not in KINDS:
         raise InputError([Problem(kind, f"not a kind of file: give {' or '.join(KINDS)}", code="usage")])
     if not ID_RE.match(name):
-        raise InputError([Problem(name, f"is not a valid {kind} id: use lowercase letters, digits and '-'", code="value")])
+        raise InputError([Problem(excerpt(name), f"is not a valid {kind} id: use lowercase letters, digits and '-'", code="value")])
+    if len(name) > MAX_NAME:
+        raise InputError([Problem(excerpt(name), f"is {len(name)} characters long: a {kind} id for a file name has at most {MAX_NAME}", code="limit")])
 
 
 def write_new(kind: str, name: str, output: Optional[str] = None, today: Optional[datetime.date] = None) -> str:
@@ -183,25 +187,44 @@ def write_new(kind: str, name: str, output: Optional[str] = None, today: Optiona
     `output`) and give its path. InputError when the name is not an id or the file
     exists: nothing is ever overwritten."""
     check_name(kind, name)
+    if output == "":
+        raise InputError([Problem("-o", "names no file: give a path, or leave -o out", code="usage")])
     path = output or default_path(kind, name)
     if os.path.lexists(path):
         raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)", code="file")])
     folder = os.path.dirname(path)
+    made = None
     if folder and not os.path.isdir(folder):
         if output is not None:
             raise InputError([Problem(path, "cannot be written: no such folder", code="file")])
-        os.makedirs(folder, exist_ok=True)
+        try:
+            os.makedirs(folder)
+        except OSError as exc:
+            raise InputError([Problem(folder, f"cannot be made: {exc.strerror or exc}", code="file")]) from None
+        made = folder
     text = template(kind, name, today)
     try:
         f = open(path, "x", encoding="utf-8", newline="\n")
     except FileExistsError:
         raise InputError([Problem(path, "already exists: nothing was written (choose another name, or -o PATH)", code="file")]) from None
     except OSError as exc:
+        _remove_folder(made)  # a folder made for a file that could not be
         raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}", code="file")]) from None
     try:
         with f:
             f.write(text)
-    except OSError as exc:
-        os.unlink(path)  # never leave half a file
-        raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}", code="file")]) from None
+    except BaseException as exc:
+        os.unlink(path)  # never leave half a file, even when the command is terminated
+        _remove_folder(made)
+        if isinstance(exc, OSError):
+            raise InputError([Problem(path, f"cannot be written: {exc.strerror or exc}", code="file")]) from None
+        raise
     return path
+
+
+def _remove_folder(folder: Optional[str]) -> None:
+    if folder:
+        try:
+            os.removedirs(folder)
+        except OSError:
+            pass

@@ -14,10 +14,8 @@ import datetime
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
-import yaml_rs
-
-from ..errors import InputError, Problem
-from ..load import ALIAS_LIMITS, finish, locate, parse_text, read_text, rulesets_for, whole_numbers_of_any_length
+from ..errors import InputError, Problem, excerpt
+from ..load import finish, locate, parse_text, parse_value, read_text, rulesets_for
 from ..parse import Builder, as_key, build_case, describe
 from ..suggest import did_you_mean
 from ..words import value_text
@@ -55,7 +53,7 @@ def parse_setting(text: str, fact_ids: Sequence[str]) -> tuple:
     text has no `=` or no key, or the value is not YAML."""
     where, eq, raw = text.partition("=")
     if not eq or "." not in where:
-        raise InputError([Problem("--set", f"'{text}' is not FACT.KEY=VALUE (e.g. convoy-attack.actor=HTS)", code="usage")])
+        raise InputError([Problem("--set", f"'{excerpt(text, 80)}' is not FACT.KEY=VALUE (e.g. convoy-attack.actor=HTS)", code="usage")])
     known = set(fact_ids)
     splits = [i for i, ch in enumerate(where) if ch == "."]
     fact, key = where[: splits[0]], where[splits[0] + 1 :]
@@ -64,13 +62,8 @@ def parse_setting(text: str, fact_ids: Sequence[str]) -> tuple:
             fact, key = where[:i], where[i + 1 :]
             break
     if not key:
-        raise InputError([Problem("--set", f"'{text}' names no key after the fact id", code="usage")])
-    try:
-        with whole_numbers_of_any_length():
-            value = yaml_rs.loads(raw, parse_datetime=False, alias_limits=ALIAS_LIMITS)
-    except (yaml_rs.YAMLDecodeError, ValueError, OverflowError, RecursionError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else "invalid YAML"
-        raise InputError([Problem("--set", f"'{text}': the value is not a YAML value: {first}", code="usage")]) from None
+        raise InputError([Problem("--set", f"'{excerpt(text, 80)}' names no key after the fact id", code="usage")])
+    value = parse_value(raw, f"--set {excerpt(text, 80)}")
     return fact, key, value
 
 
@@ -176,13 +169,13 @@ def counterfactual(
             continue
         if fid not in by_id:
             reason = "is dropped" if fid in dropped else "is not in the case"
-            problems.append(Problem(case_path, f"--set {text_}: fact '{fid}' {reason}", code="usage", suggestion="" if fid in dropped else did_you_mean(fid, list(by_id))))
+            problems.append(Problem(case_path, f"--set {excerpt(text_, 80)}: fact '{fid}' {reason}", code="usage", suggestion="" if fid in dropped else did_you_mean(fid, list(by_id))))
             continue
         if key == "id":
-            problems.append(Problem(case_path, f"--set {text_}: a fact's id cannot be set; --drop it and --add the fact under its new id", code="usage"))
+            problems.append(Problem(case_path, f"--set {excerpt(text_, 80)}: a fact's id cannot be set; --drop it and --add the fact under its new id", code="usage"))
             continue
         by_id[fid][key] = value
-        set_where[(fid, key)] = text_
+        set_where[(fid, key)] = excerpt(text_, 80)
         words.append(f"set {fid}.{key} = {value_text(value)}")
 
     # built even when some change was refused, so that every problem is reported at once
@@ -236,4 +229,5 @@ def what_if(
     result = diff_runs(written, changed, loaded, loaded, as_of, as_of, max_worlds, labels=("as written", "what if"))
     result.counterfactual = words
     result.warnings = list(dict.fromkeys(warnings + more))
+    result.inputs = [case_path, *additions, *(rs.file for rs in loaded)]
     return result
