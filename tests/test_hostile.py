@@ -122,7 +122,7 @@ def test_output_onto_a_device_writes_into_it(files):
     assert stat.S_ISCHR(os.lstat(dev).st_mode), "the device was replaced by a file"
 
 
-@pytest.mark.parametrize("command", ["run", "what-if", "diff"])
+@pytest.mark.parametrize("command", ["run", "what-if", "diff", "timeline"])
 @pytest.mark.parametrize("victim", ["case.yaml", "rules.yaml", "link.yaml"])
 def test_output_is_never_one_of_the_commands_own_inputs(files, command, victim):
     (files / "link.yaml").symlink_to("case.yaml")
@@ -131,6 +131,7 @@ def test_output_is_never_one_of_the_commands_own_inputs(files, command, victim):
         "run": ["run", files / "case.yaml"],
         "what-if": ["what-if", files / "case.yaml", "--drop", "f1"],
         "diff": ["diff", files / "case.yaml", files / "case.yaml"],
+        "timeline": ["timeline", files / "case.yaml"],
     }[command]
     result = invoke(*args, "-r", files / "rules.yaml", "-o", files / victim)
     assert result.exit_code == 2, result.output

@@ -58,4 +58,5 @@ def timeline_file(
     loaded, more = rulesets_for(case, rulesets)
     with frozen_heap():
         result = timeline(case, loaded, since=since, until=until, every=every, max_worlds=max_worlds)
+    result.inputs = [case.file, *(rs.file for rs in loaded)]
     return result, warnings + more

@@ -208,3 +208,4 @@ class TimelineResult:
     likelihood: bool = False
     worlds: int = 1
     facts: dict = field(default_factory=dict)  # id -> Evidence, every fact a change names
+    inputs: list = field(default_factory=list)  # the files the timeline read: no report is written over one

@@ -7,7 +7,7 @@ import sys
 import click
 
 from . import options
-from .output import show, write_output
+from .output import show, standard_output, write_output
 
 SETTINGS = {"help_option_names": ["-h", "--help"]}
 
@@ -48,14 +48,15 @@ def timeline(case, rulesets, since, until, every, fmt, output, max_worlds, width
     result, warnings = timeline_file(case, rulesets, since=since, until=until, every=every, max_worlds=max_worlds)
     show(warnings)
     if fmt == "json":
-        write_output(render_json.render_timeline(result), output)
+        write_output(render_json.render_timeline(result), output, result.inputs)
     elif fmt == "markdown":
-        write_output(render.render_markdown(result), output)
+        write_output(render.render_markdown(result), output, result.inputs)
     elif fmt == "html":
-        write_output(render.render_html(result), output)
+        write_output(render.render_html(result), output, result.inputs)
     elif output and output != "-":
-        write_output(terminal.report_text(lambda console: render.render_terminal(result, console), width), output)
+        write_output(terminal.report_text(lambda console: render.render_terminal(result, console), width), output, result.inputs)
     else:
-        render.render_terminal(result, terminal.stdout_console(width))
+        with standard_output():
+            render.render_terminal(result, terminal.stdout_console(width))
     if fail_on and changed_lately(result):
         sys.exit(1)
