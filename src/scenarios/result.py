@@ -209,3 +209,17 @@ class TimelineResult:
     worlds: int = 1
     facts: dict = field(default_factory=dict)  # id -> Evidence, every fact a change names
     inputs: list = field(default_factory=list)  # the files the timeline read: no report is written over one
+
+
+def leaf_fact_ids(derivations: list) -> set:
+    """Every case fact at the leaves of derivation trees (Derivation or Node)."""
+    out: set = set()
+    stack = list(derivations)
+    while stack:
+        d = stack.pop()
+        for n in d.conditions:
+            if n.fact:
+                out.add(n.fact)
+            out.update(n.facts)
+            stack.extend(n.children)
+    return out

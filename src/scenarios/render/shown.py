@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from ..result import ItemResult
+from ..result import ItemResult, leaf_fact_ids
 
 
 class Shown:
@@ -37,23 +37,9 @@ class Shown:
 
 
 def signature(derivations: list, more: int, facts: dict) -> str:
-    ids = sorted(fact_ids(derivations))
+    ids = sorted(leaf_fact_ids(derivations))
     assumed = [(fid, facts[fid].assumes) for fid in ids if fid in facts]
     return repr((derivations, more, assumed))
-
-
-def fact_ids(derivations: list) -> set:
-    """Every case fact at the leaves of derivation trees."""
-    out: set = set()
-    stack = list(derivations)
-    while stack:
-        d = stack.pop()
-        for n in d.conditions:
-            if n.fact:
-                out.add(n.fact)
-            out.update(n.facts)
-            stack.extend(n.children)
-    return out
 
 
 def fed_by(derivations: list) -> list:

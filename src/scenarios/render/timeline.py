@@ -132,6 +132,24 @@ def by_day(t: TimelineResult) -> list:
     return out
 
 
+def day_entries(t: TimelineResult, escape, strong) -> list:
+    """(day, entries) for a briefing's list of changes: the facts that became known or
+    left a window, then each item's change, with user text through `escape`."""
+    out = []
+    for day, known, aged, changed in by_day(t):
+        entries = []
+        for what, ids in (("became known", known), ("left a window", aged)):
+            for fid in ids:
+                e = t.facts.get(fid)
+                said = escape(fid) if e is None else f"{escape(e.id)} · {e.date or 'undated'} · {e.grade}" + (f" · {escape(e.text)}" if e.text else "")
+                entries.append(f"{what}: {said}")
+        for item, c in changed:
+            chance = f" {odds(t, c)}" if odds(t, c) else ""
+            entries.append(f"{item.kind} {strong(escape(item.id))}: {STATUS_WORDS[c.before].lower()} → {STATUS_WORDS[c.after].lower()}{chance}")
+        out.append((day, entries))
+    return out
+
+
 def changes(t: TimelineResult) -> list:
     out: list = []
     days = by_day(t)
@@ -201,17 +219,8 @@ def render_markdown(t: TimelineResult) -> str:
     days = by_day(t)
     if not days:
         lines.append(f"No status changed from {t.since} to {t.until}.")
-    for day, known, aged, entries in days:
-        lines += [f"### {day}", ""]
-        for what, ids in (("became known", known), ("left a window", aged)):
-            for fid in ids:
-                e = t.facts.get(fid)
-                said = md_escape(fid) if e is None else f"{md_escape(e.id)} · {e.date or 'undated'} · {e.grade}" + (f" · {md_escape(e.text)}" if e.text else "")
-                lines.append(f"- {what}: {said}")
-        for item, c in entries:
-            chance = f" {odds(t, c)}" if odds(t, c) else ""
-            lines.append(f"- {item.kind} **{md_escape(item.id)}**: {STATUS_WORDS[c.before].lower()} → {STATUS_WORDS[c.after].lower()}{chance}")
-        lines.append("")
+    for day, entries in day_entries(t, md_escape, lambda x: f"**{x}**"):
+        lines += [f"### {day}", ""] + [f"- {e}" for e in entries] + [""]
     if t.classification:
         lines += ["", f"**{md_escape(t.classification)}**"]
     return "\n".join(lines).rstrip() + "\n"
@@ -268,17 +277,8 @@ def render_html(t: TimelineResult) -> str:
     days = by_day(t)
     if not days:
         out.append(f"<li>No status changed from {t.since} to {t.until}.</li>")
-    for day, known, aged, entries in days:
-        rows = []
-        for what, ids in (("became known", known), ("left a window", aged)):
-            for fid in ids:
-                e = t.facts.get(fid)
-                said = _e(fid) if e is None else f"{_e(e.id)} · {e.date or 'undated'} · {e.grade}" + (f" · {_e(e.text)}" if e.text else "")
-                rows.append(f"<li>{what}: {said}</li>")
-        for item, c in entries:
-            chance = f" {odds(t, c)}" if odds(t, c) else ""
-            rows.append(f"<li>{item.kind} <strong>{_e(item.id)}</strong>: {STATUS_WORDS[c.before].lower()} → {STATUS_WORDS[c.after].lower()}{chance}</li>")
-        out.append(f"<li><strong>{day}</strong><ul>{''.join(rows)}</ul></li>")
+    for day, entries in day_entries(t, _e, lambda x: f"<strong>{x}</strong>"):
+        out.append(f"<li><strong>{day}</strong><ul>{''.join(f'<li>{e}</li>' for e in entries)}</ul></li>")
     out.append("</ul></section>")
     out += [marking, "</body>", "</html>"]
     return "\n".join(x for x in out if x) + "\n"

@@ -9,7 +9,7 @@ from typing import Optional
 
 from .. import words
 from ..model import Case, Grade
-from ..result import ANNEX_FACTS, Assumption, Evidence, Weakest
+from ..result import ANNEX_FACTS, Assumption, Evidence, Weakest, leaf_fact_ids
 
 
 def annex(case: Case, facts: list, limit: int = ANNEX_FACTS) -> list:
@@ -41,15 +41,7 @@ def as_evidence(f, case: Case, assumes: tuple = ()) -> Evidence:
 def leaf_evidence(trees: list, case: Case, assumed: Optional[dict] = None) -> list:
     """The case facts at the leaves of derivation trees, each once, by date then id;
     `assumed` gives each fact's contested values in the world the trees come from."""
-    ids: set = set()
-    stack = list(trees)
-    while stack:
-        t = stack.pop()
-        for n in t.conditions:
-            if n.fact:
-                ids.add(n.fact)
-            ids.update(n.facts)
-            stack.extend(n.children)
+    ids = leaf_fact_ids(trees)
     out = []
     for fid in ids:
         f = case.by_id.get(fid)
