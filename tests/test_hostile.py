@@ -733,7 +733,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 ACLED_HEADER = ["event_id_cnty", "event_date", "event_type", "sub_event_type", "actor1", "assoc_actor_1", "country", "location", "source", "notes", "fatalities", "latitude", "tags"]
-cells = st.text(st.characters(blacklist_categories=("Cs",)), max_size=12) | st.sampled_from(["", " ", "\n", "\r\n", "\x1b[2J", "\x85", "\u2028", "- - - x", "&a *a", "!!python/name:os.system", "1_000", "1e400", "0b1", "2020-02-30", "2020-05-27", "'", '"', "\\", "#", "[{", "yes", "~", ";;"])
+cells = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12) | st.sampled_from(["", " ", "\n", "\r\n", "\x1b[2J", "\x85", "\u2028", "- - - x", "&a *a", "!!python/name:os.system", "1_000", "1e400", "0b1", "2020-02-30", "2020-05-27", "'", '"', "\\", "#", "[{", "yes", "~", ";;"])
 
 
 def acled_csv(rows: list) -> str:
