@@ -606,14 +606,8 @@ def engine_definition(program: Program) -> dict:
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
     # (measured here): every session starts with a fact that fires this rule.
     rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
-    # Every fact is "handled" by this rule, which never fires (nothing matches its
-    # second pattern), so that no fact aborts a batch. Its join is an equality, so
-    # durable-rules spreads the facts over its hash index (a join without one keeps
-    # them in one chain and grows quadratically: measured here).
-    rules["sink"] = {
-        "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [NEVER, {"fid": {"m": "fid"}}]}}],
-        "run": ("open",),
-    }
+    # No rule takes every fact: called directly (see engine._Host), durable-rules goes
+    # on past a fact no pattern matches, and does not store it.
     # Rules with the same patterns are one engine rule with several actions:
     # durable-rules refuses more than 256 rules on one pattern (error 108).
     shared: dict[str, dict] = {}
