@@ -77,7 +77,7 @@ class Handler(Protocol):
 
     def collect(self, collector: int, fids: list) -> None: ...
 
-    def fire(self, item: str, body: int, fids: tuple) -> list: ...
+    def fire_many(self, bodies: tuple, tuples: list) -> list: ...
 
     def release(self, level: int) -> list: ...
 
@@ -174,11 +174,13 @@ def _assert_nested(handle: int, fact: dict) -> None:
 
 
 def _dispatch(runs: tuple, aliases: tuple) -> Callable:
-    """The action of one engine rule: each match goes to every collector and body
-    that shares the rule's patterns. `frames` is what the engine gives: a list of
-    {alias: fact} (rules with `cap`), or one."""
+    """The action of one engine rule: its matches go to every collector and body that
+    shares the rule's patterns, in one call each. `frames` is what the engine gives: a
+    list of {alias: fact} (rules with `cap`), or one."""
     keys = tuple(a for a in aliases if a != "mk")
     first = aliases[0]
+    collectors = tuple(run[1] for run in runs if run[0] == "collect")
+    bodies = tuple((run[1], run[2]) for run in runs if run[0] != "collect")
 
     def action(frames, handle: int) -> None:
         if type(frames) is not list:
@@ -187,22 +189,27 @@ def _dispatch(runs: tuple, aliases: tuple) -> Callable:
         handler = _handlers.get(sid)
         if handler is None or handler.error is not None:
             return
-        outbox = _outboxes.get(sid)
         try:
-            for frame in frames:
-                fids = tuple(frame[a]["fid"] for a in keys)
-                for run in runs:
-                    if run[0] == "collect":
-                        handler.collect(run[1], [fids[0]])
-                        continue
-                    derived = handler.fire(run[1], run[2], fids)
-                    if outbox is not None:
-                        outbox.extend(derived)
-                        continue
-                    for fact in derived:
-                        if "sid" not in fact:
-                            fact["sid"] = sid
-                        _assert_nested(handle, fact)
+            if len(keys) == 1:
+                key = keys[0]
+                tuples = [(frame[key]["fid"],) for frame in frames]
+            else:
+                tuples = [tuple([frame[a]["fid"] for a in keys]) for frame in frames]
+            for n in collectors:
+                handler.collect(n, [fids[0] for fids in tuples])
+            if not bodies:
+                return
+            derived = handler.fire_many(bodies, tuples)
+            if not derived:
+                return
+            outbox = _outboxes.get(sid)
+            if outbox is not None:
+                outbox.extend(derived)
+                return
+            for fact in derived:
+                if "sid" not in fact:
+                    fact["sid"] = sid
+                _assert_nested(handle, fact)
         except BaseException as exc:  # surfaced after the assert returns
             handler.error = exc
 
