@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import hashlib
 import itertools
 import json
@@ -51,6 +52,7 @@ def types_type(types: tuple) -> str:
     return fact_type(types[0]) if len(types) == 1 else "g:" + json.dumps(list(types))
 
 
+@functools.lru_cache(maxsize=4096)
 def member_types(ty: str) -> tuple:
     """The engine types of the facts a pattern of engine type `ty` can match."""
     return tuple(fact_type(t) for t in json.loads(ty[2:])) if ty.startswith("g:") else (ty,)
@@ -828,22 +830,28 @@ def encoding_plans(program: Program) -> dict:
                             shared[ty] = None
                         else:
                             entry.append(sc)
+    # which regex flags and `in` flags each type's facts need: those of its patterns' tests
+    tested: dict = {}  # engine type -> indexes into program.regexes ("r", i) and program.sets ("q", i)
+    for key in program.collectors:
+        for t in key.tests:
+            if t.op == "matches":
+                wanted = [("r", i) for i, (k, r) in enumerate(program.regexes) if t.key == k and t.operand == r]
+            elif t.op == "in" and program.sets:
+                of_test = in_set(t)
+                wanted = [("q", i) for i, pair in enumerate(program.sets) if pair == of_test]
+            else:
+                continue
+            for ty in member_types(key.ty):
+                tested.setdefault(ty, set()).update(wanted)
     plans = {}
     for ty in set(facets) | set(program.join_keys):
         need = facets.get(ty, {})
         joins = program.join_keys.get(ty, [])
         fields = [(k, program.symbols[k], "".join(sorted(f))) for k, f in sorted(need.items()) if f]
-        regexes = [
-            (f"r{i}", k, r)
-            for i, (k, r) in enumerate(program.regexes)
-            if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
-        ]
+        flagged = tested.get(ty, ())
+        regexes = [(f"r{i}", k, r) for i, (k, r) in enumerate(program.regexes) if ("r", i) in flagged]
         flags = [flag for group, flag in program.groups.items() if ty in member_types(group)]
-        sets = [
-            (f"q{i}", k, tokens)
-            for i, (k, tokens) in enumerate(program.sets)
-            if any(t.op == "in" and in_set(t) == (k, tokens) for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
-        ]
+        sets = [(f"q{i}", k, tokens) for i, (k, tokens) in enumerate(program.sets) if ("q", i) in flagged]
         used_here = {k: frozenset(v) for k, v in used.get(ty, {}).items()}
         plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), flags, sets, used_here)
     return plans
