@@ -21,7 +21,6 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
-import hashlib
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -957,6 +956,8 @@ def engine_token(t: str) -> str:
     only the digest). No short token starts with 'h'."""
     if len(t) <= LONG_TOKEN:
         return t
+    import hashlib  # rare: not loaded by every run (OpenSSL, a few ms)
+
     return "h" + hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
 
 

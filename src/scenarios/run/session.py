@@ -10,7 +10,6 @@ joins, `not` and `count`, read from the match sets of the same session.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import Optional
 
 from .. import engine, words
@@ -281,5 +280,7 @@ def group_id(iid: str, derived: dict) -> str:
         return DERIVED + iid
     attrs = ",".join(f"{k}={words.value_text(v)}" for k, v in sorted(derived.items()))
     if len(attrs) > 200:  # a derived text of megabytes would make an id the engine cannot hold
+        import hashlib  # rare: not loaded by every run (OpenSSL, a few ms)
+
         attrs = "#" + hashlib.sha256(attrs.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{DERIVED}{iid}[{attrs}]"
