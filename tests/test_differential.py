@@ -68,6 +68,45 @@ def test_many_patterns_of_one_type_agree_with_the_model():
     compare(case, [{"ruleset": "many", "indicators": items}])
 
 
+@settings(max_examples=EXAMPLES // 3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(cases_and_rulesets())
+def test_patterns_under_bucket_flags_agree_with_the_model(data):
+    # from BUCKETS_FROM patterns of a type, those with an equality test go under flags
+    # that screen them by token (compile.bucket_patterns); here every program does
+    from scenarios import compile as comp
+
+    saved = comp.BUCKETS_FROM, comp.BUCKETS_PER_KEY
+    comp.BUCKETS_FROM, comp.BUCKETS_PER_KEY = 0, 2
+    try:
+        compare(*data)
+    finally:
+        comp.BUCKETS_FROM, comp.BUCKETS_PER_KEY = saved
+
+
+def test_many_patterns_on_list_values_agree_with_the_model():
+    # 120 patterns of one type go under bucket flags: facts whose lists hold tokens of
+    # several buckets, competing values, joins and windows must match as without them
+    actors = ["HTS", "TIP", "HaD", "SAA", "RU", "KSB", "JaI", "SDF", "SNA", "IS"]
+    targets = ["TAF", "RU", "SAA", "CIV", "SDF", "SNA", "IS", "HTS", "TIP", "UN", "ICRC"]
+    facts = [{"id": f"g{i}", "type": "group", "name": a, "kind": "jihadist" if i % 2 else "state"} for i, a in enumerate(actors)]
+    facts += [
+        {"id": f"a{i}", "type": "attack", "actor": actors[i % 10], "target": [targets[(i * k) % 11] for k in range(1 + i % 4)], "fatalities": i % 9, "date": f"2020-05-{1 + i % 28:02}"}
+        for i in range(40)
+    ]
+    facts.append({"id": "a-disputed", "type": "attack", "actor": {"one_of": ["HTS", "RU"]}, "target": {"one_of": [["CIV", "UN"], "TAF"]}, "date": "2020-05-20"})
+    case = {"case": "lists", "as_of": "2020-05-29", "facts": facts}
+    items = []
+    for i in range(120):
+        where = {"target": {"contains": targets[i % 11]}} if i % 3 else {"actor": actors[i % 10], "target": {"contains": targets[(i + 3) % 11]}}
+        if i % 5 == 0:
+            where["fatalities"] = {"gte": i % 7}
+        when = {"match": "attack", "where": where, "within": f"{3 + i % 30}d"}
+        if i % 7 == 0:
+            when = {"all": [dict(when, **{"as": "atk"}), {"match": "group", "where": {"name": "$atk.actor", "kind": "jihadist"}}]}
+        items.append({"id": f"i{i}", "when": when})
+    compare(case, [{"ruleset": "lists", "indicators": items}])
+
+
 @settings(max_examples=EXAMPLES // 5, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(cases_and_rulesets())
 def test_worlds_run_in_parts_give_the_same_report(data):

@@ -76,7 +76,8 @@ def test_the_installed_durable_rules_is_the_one_engine_builds():
 
 
 def test_the_bundled_case_runs_without_deprecation_warnings(tmp_path):
-    # durable-rules calls datetime.utcfromtimestamp on every action: engine.py filters it.
+    # durable.engine calls datetime.utcfromtimestamp on every action; engine.py calls the C
+    # engine directly, so nothing warns.
     proc = scenarios_cli(tmp_path, "run", "--format", "json", flags=["-W", "error::DeprecationWarning"])
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
@@ -91,8 +92,8 @@ def test_the_report_prints_on_this_python(tmp_path):
 
 
 def test_durable_rules_not_installed_is_one_line_with_the_fix(tmp_path):
-    # `None` in sys.modules makes `from durable import engine` raise ModuleNotFoundError.
-    proc = scenarios_cli(tmp_path, "run", prelude="import sys; sys.modules['durable'] = None")
+    # `None` in sys.modules makes `import durable_rules_engine` raise ModuleNotFoundError.
+    proc = scenarios_cli(tmp_path, "run", prelude="import sys; sys.modules['durable_rules_engine'] = None")
     line = engine_error(proc)
     assert f"durable-rules is not installed for {sys.executable}" in line
     assert_names_the_fix(line)

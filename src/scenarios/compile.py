@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import hashlib
+import functools
 import itertools
 import json
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
@@ -51,6 +52,7 @@ def types_type(types: tuple) -> str:
     return fact_type(types[0]) if len(types) == 1 else "g:" + json.dumps(list(types))
 
 
+@functools.lru_cache(maxsize=4096)
 def member_types(ty: str) -> tuple:
     """The engine types of the facts a pattern of engine type `ty` can match."""
     return tuple(fact_type(t) for t in json.loads(ty[2:])) if ty.startswith("g:") else (ty,)
@@ -164,6 +166,8 @@ class Program:
     name: str = ""  # the engine's, set when registered
     as_of: Optional[datetime.date] = None
     since: Optional[datetime.date] = None  # a program for the days since..as_of (a timeline)
+    buckets: dict = field(default_factory=dict)  # PatternKey -> index in `sets` of its bucket flag (see bucket_patterns)
+    fire_plans: dict = field(default_factory=dict, compare=False, repr=False)  # (item, body) -> run.session's plan of its firings
 
     @property
     def days(self) -> int:
@@ -391,10 +395,83 @@ def compile_program(rulesets: list, as_of: datetime.date, since: Optional[dateti
                 program.collectors.setdefault(key, len(program.collectors))
                 note_pattern(program, c, key)
     share_copies(program)
+    in_sets = len(program.sets)
+    bucket_patterns(program)
     program.plans = encoding_plans(program)
     program.definition = engine_definition(program)
+    if program.buckets:
+        try:
+            check_limits(program)
+            return program
+        except InputError:  # the buckets' flags may cost what the engine cannot hold: none
+            program.buckets = {}
+            del program.sets[in_sets:]
+            program.plans = encoding_plans(program)
+            program.definition = engine_definition(program)
     check_limits(program)
     return program
+
+
+BUCKETS_FROM = 64  # patterns of one type from which they go under bucket flags
+BUCKETS_PER_KEY = 8
+BUCKETS_PER_TYPE = 16
+
+
+def bucket_patterns(program: Program) -> None:
+    """Put the patterns of a type with many under flags that screen them by token.
+
+    durable-rules passes a fact through every pattern of its type: each one's first
+    test, an `$iany` over the fact's token list, parses that list again (10k facts x
+    1,000 rules: 40% of the run). A pattern whose tests include `key eq token` also
+    tests a flag `q{i}`, set on facts holding a token of its bucket (a set of tokens
+    of that key, as an `in` test's flag is), right after its type: a fact then reaches
+    only the patterns of its own tokens' buckets, and those with no such test. The
+    flag follows from the pattern's own test, so the matches are the same. At most
+    BUCKETS_PER_TYPE flags a type (a fact may pass all of them: see `limits`)."""
+    keys = list(dict.fromkeys([*program.collectors, *(p.key for bodies in program.bodies.values() for b in bodies for p in b.patterns)]))
+    by_type: dict = {}
+    for key in keys:
+        by_type.setdefault(key.ty, []).append(key)
+    patterns = {ty: len(of_type) for ty, of_type in by_type.items()}
+    for bodies in program.bodies.values():  # a pattern with a join is an engine pattern of its own
+        for b in bodies:
+            for p in b.patterns:
+                if p.joins:
+                    patterns[p.key.ty] += 1
+    for ty, of_type in by_type.items():
+        if patterns[ty] <= BUCKETS_FROM:
+            continue
+        first: dict = {}  # pattern key -> (attribute key, token) of its first equality test
+        for key in of_type:
+            for t in key.tests:
+                if t.op in ("eq", "contains") and not isinstance(t.operand, Ref):
+                    first[key] = (t.key, token(t.operand))
+                    break
+        tokens: dict = {}  # attribute key -> its tokens, in order of use
+        for k, tok in first.values():
+            tokens.setdefault(k, {})[tok] = None
+        uses = {k: sum(1 for kk, _ in first.values() if kk == k) for k in tokens}
+        flags = 0
+        bucket_of: dict = {}  # (attribute key, token) -> its bucket's index in program.sets
+        for k in sorted(tokens, key=lambda k: (-uses[k], k)):
+            toks = sorted(tokens[k])
+            groups: dict = {}
+            for tok in toks:
+                b = tok if len(toks) <= BUCKETS_PER_KEY else zlib.crc32(tok.encode("utf-8", "surrogatepass")) % BUCKETS_PER_KEY
+                groups.setdefault(b, []).append(tok)
+            if flags + len(groups) > BUCKETS_PER_TYPE:
+                continue
+            flags += len(groups)
+            for members in groups.values():
+                pair = (k, frozenset(members))
+                if pair not in program.sets:
+                    program.sets.append(pair)
+                index = program.sets.index(pair)
+                for tok in members:
+                    bucket_of[(k, tok)] = index
+        for key, pair in first.items():
+            if pair in bucket_of:
+                program.buckets[key] = bucket_of[pair]
 
 
 def check_limits(program: Program) -> None:
@@ -582,6 +659,8 @@ def test_expression(program: Program, t: Test) -> dict:
 def alpha_expression(program: Program, key: PatternKey) -> list:
     """The engine expression of a pattern's tests on one fact: type, literals, window."""
     parts: list = [{program.groups[key.ty]: 1} if key.ty in program.groups else {"ty": key.ty}]
+    if key in program.buckets:
+        parts.append({f"q{program.buckets[key]}": 1})
     parts.extend(test_expression(program, t) for t in key.tests)
     if key.lo is not None:
         parts.append({"$gte": {"dn": key.lo}})
@@ -606,14 +685,8 @@ def engine_definition(program: Program) -> dict:
     # durable-rules 2.0.28 segfaults deleting a session in which no action ever ran
     # (measured here): every session starts with a fact that fires this rule.
     rules: dict[str, dict] = {"open": {"all": [{"m": {"ty": OPEN}}], "run": ("open",)}}
-    # Every fact is "handled" by this rule, which never fires (nothing matches its
-    # second pattern), so that no fact aborts a batch. Its join is an equality, so
-    # durable-rules spreads the facts over its hash index (a join without one keeps
-    # them in one chain and grows quadratically: measured here).
-    rules["sink"] = {
-        "all": [{"m": {"$ex": {"fid": 1}}}, {"never": {"$and": [NEVER, {"fid": {"m": "fid"}}]}}],
-        "run": ("open",),
-    }
+    # No rule takes every fact: called directly (see engine._Host), durable-rules goes
+    # on past a fact no pattern matches, and does not store it.
     # Rules with the same patterns are one engine rule with several actions:
     # durable-rules refuses more than 256 rules on one pattern (error 108).
     shared: dict[str, dict] = {}
@@ -641,13 +714,14 @@ def engine_definition(program: Program) -> dict:
             patterns = [] if body.patterns else [{"mk": {"$and": [{"ty": MARKER}, {"mk": stratum}]}}]
             for p in body.patterns:
                 alpha = alpha_expression(program, p.key)
-                # join tests right after the type: durable-rules 2.0.28 drops a join
-                # test that follows an $or in the same pattern (measured here)
-                parts = alpha[:1]
+                # join tests right after the type (and bucket): durable-rules 2.0.28
+                # drops a join test that follows an $or in the same pattern (measured here)
+                h = 2 if p.key in program.buckets else 1
+                parts = alpha[:h]
                 for key, other, other_key in p.joins:
                     jf = program.symbols[key] + "j"
                     parts.append({jf: {other: program.symbols[other_key] + "j"}})
-                parts.extend(alpha[1:])
+                parts.extend(alpha[h:])
                 if program.copies.get(p.key.ty, 1) > 1:
                     parts.append({"cp": p.copy})
                 # a lone pattern is called m, as a collector's is, so the two can share
@@ -662,11 +736,18 @@ def engine_definition(program: Program) -> dict:
         text = json.dumps(expr, sort_keys=True)
         return f"{n}:{text}" if any(_is_join(part) for part in parts_of(expr)) else text
 
+    bucket_flags = {f"q{i}" for i in program.buckets.values()}
+
+    def head(expr: dict) -> int:
+        """How many tests the tree goes after: the type, and the bucket flag if any."""
+        parts = parts_of(expr)
+        return 2 if len(parts) > 1 and next(iter(parts[1])) in bucket_flags else 1
+
     by_type: dict = {}
     for n, rule in enumerate(shared.values()):
         for pattern in rule["all"]:
             expr = next(iter(pattern.values()))
-            by_type.setdefault(json.dumps(parts_of(expr)[0]), set()).add(identity(n, expr))
+            by_type.setdefault(json.dumps(parts_of(expr)[: head(expr)]), set()).add(identity(n, expr))
     place = {}
     for exprs in by_type.values():
         levels = 0
@@ -678,10 +759,11 @@ def engine_definition(program: Program) -> dict:
         patterns = []
         for pattern in rule["all"]:
             alias, expr = next(iter(pattern.items()))
-            buckets = place.get(identity(n, expr))
-            if buckets:
+            tree = place.get(identity(n, expr))
+            if tree:
                 parts = parts_of(expr)
-                expr = {"$and": parts[:1] + buckets + parts[1:]}
+                h = head(expr)
+                expr = {"$and": parts[:h] + tree + parts[h:]}
             patterns.append({alias: expr})
         rules[f"r{n}"] = {"all": patterns, "cap": CAP, "run": tuple(rule["run"])}
     return rules
@@ -704,6 +786,65 @@ class EncodingPlan:
     flags: list = field(default_factory=list)  # the `match: [a, b]` groups facts of this type belong to
     sets: list = field(default_factory=list)  # (flag name, attribute key, tokens) of `in` tests
     used: dict = field(default_factory=dict)  # attribute key -> the tokens some engine test compares with
+    # the screens above, indexed (made from them: not compared, not shown)
+    index: Optional["Screens"] = field(default=None, compare=False, repr=False)  # `screens` (None: no screen)
+    shared_index: Optional["Screens"] = field(default=None, compare=False, repr=False)  # `shared`
+    spread_index: list = field(default_factory=list, compare=False, repr=False)  # (j-field, Screens of its patterns), in `spread` order
+    set_index: dict = field(default_factory=dict, compare=False, repr=False)  # key -> token -> flags of `sets` holding it
+
+    def __post_init__(self) -> None:
+        if self.screens is not None:
+            self.index = Screens(self.screens)
+        if self.shared is not None:
+            self.shared_index = Screens(self.shared)
+        by_field: dict = {}
+        for sc, jf in self.spread:
+            by_field.setdefault(jf, []).append(sc)
+        self.spread_index = [(jf, Screens(scs)) for jf, scs in by_field.items()]
+        for flag, key, tokens in self.sets:
+            index = self.set_index.setdefault(key, {})
+            for t in tokens:
+                index.setdefault(t, set()).add(flag)
+
+
+class Screens:
+    """The screens of many patterns (key, tokens or None, lo, hi), indexed by token: a
+    fact costs a look-up per token it has, not a test per pattern (10k facts x 1,000
+    rules: 2.2 million tests before)."""
+
+    def __init__(self, screens: list):
+        self.free = list(dict.fromkeys((lo, hi) for key, tokens, lo, hi in screens if tokens is None))
+        self.windows = list(dict.fromkeys((lo, hi) for key, tokens, lo, hi in screens))
+        self.by_key: dict = {}  # key -> token -> the windows of the patterns that want it
+        for key, tokens, lo, hi in screens:
+            if tokens is not None:
+                index = self.by_key.setdefault(key, {})
+                for t in tokens:
+                    windows = index.setdefault(t, [])
+                    if (lo, hi) not in windows:
+                        windows.append((lo, hi))
+
+    def some_window(self, day: Optional[int]) -> bool:
+        """Whether the fact's day passes the window of some pattern (or one has none)."""
+        return any(_within(lo, hi, day) for lo, hi in self.windows)
+
+    def passes(self, tokens_of: dict, day: Optional[int]) -> bool:
+        """Whether some pattern may match the fact: a cheap, conservative test on one
+        equality and the window of each pattern (the engine does the matching).
+        `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
+        for lo, hi in self.free:
+            if _within(lo, hi, day):
+                return True
+        for key, index in self.by_key.items():
+            for t in tokens_of.get(key) or ():
+                for lo, hi in index.get(t, ()):
+                    if _within(lo, hi, day):
+                        return True
+        return False
+
+
+def _within(lo: Optional[int], hi: Optional[int], day: Optional[int]) -> bool:
+    return (lo is None or (day is not None and day >= lo)) and (hi is None or (day is not None and day <= hi))
 
 
 def screen_of(key: PatternKey) -> tuple:
@@ -779,52 +920,34 @@ def encoding_plans(program: Program) -> dict:
                             shared[ty] = None
                         else:
                             entry.append(sc)
+    # which regex flags and `in` flags each type's facts need: those of its patterns' tests
+    tested: dict = {}  # engine type -> indexes into program.regexes ("r", i) and program.sets ("q", i)
+    for key in program.collectors:
+        for t in key.tests:
+            if t.op == "matches":
+                wanted = [("r", i) for i, (k, r) in enumerate(program.regexes) if t.key == k and t.operand == r]
+            elif t.op == "in" and program.sets and not isinstance(t.operand, Ref):
+                of_test = in_set(t)
+                wanted = [("q", i) for i, pair in enumerate(program.sets) if pair == of_test]
+            else:
+                continue
+            for ty in member_types(key.ty):
+                tested.setdefault(ty, set()).update(wanted)
+    for key, index in program.buckets.items():
+        for ty in member_types(key.ty):
+            tested.setdefault(ty, set()).add(("q", index))
     plans = {}
     for ty in set(facets) | set(program.join_keys):
         need = facets.get(ty, {})
         joins = program.join_keys.get(ty, [])
         fields = [(k, program.symbols[k], "".join(sorted(f))) for k, f in sorted(need.items()) if f]
-        regexes = [
-            (f"r{i}", k, r)
-            for i, (k, r) in enumerate(program.regexes)
-            if any(t.op == "matches" and t.key == k and t.operand == r for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
-        ]
+        flagged = tested.get(ty, ())
+        regexes = [(f"r{i}", k, r) for i, (k, r) in enumerate(program.regexes) if ("r", i) in flagged]
         flags = [flag for group, flag in program.groups.items() if ty in member_types(group)]
-        sets = [
-            (f"q{i}", k, tokens)
-            for i, (k, tokens) in enumerate(program.sets)
-            if any(t.op == "in" and in_set(t) == (k, tokens) for key in program.collectors if ty in member_types(key.ty) for t in key.tests)
-        ]
+        sets = [(f"q{i}", k, tokens) for i, (k, tokens) in enumerate(program.sets) if ("q", i) in flagged]
         used_here = {k: frozenset(v) for k, v in used.get(ty, {}).items()}
         plans[ty] = EncodingPlan(fields, regexes, windows.get(ty, False), list(joins), screens.get(ty), shared.get(ty, []), spread.get(ty, []), flags, sets, used_here)
     return plans
-
-
-def screened_out(screens: Optional[list], tokens_of: dict, day: Optional[int]) -> bool:
-    """True when no pattern of `screens` can match the fact: a cheap, conservative test
-    on one equality and the window of each pattern (the engine does the matching).
-    `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
-    if screens is None:
-        return False
-    for key, tokens, lo, hi in screens:
-        if lo is not None and (day is None or day < lo):
-            continue
-        if hi is not None and (day is None or day > hi):
-            continue
-        if tokens is None:
-            return False
-        toks = tokens_of.get(key)
-        if toks and not tokens.isdisjoint(toks):
-            return False
-    return True
-
-
-def _in_some_window(screens: list, day: Optional[int]) -> bool:
-    """Whether the fact's day passes the window of some pattern (or one has none)."""
-    for _, _, lo, hi in screens:
-        if (lo is None or (day is not None and day >= lo)) and (hi is None or (day is not None and day <= hi)):
-            return True
-    return False
 
 
 def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> list[dict]:
@@ -841,7 +964,7 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
     if plan is None:
         return [], False, ()
     day = date.toordinal() if date is not None else None
-    if plan.screens is not None and not _in_some_window(plan.screens, day):
+    if plan.index is not None and not plan.index.some_window(day):
         return [], False, ()  # most facts of a large case: decided before any token is made
     tokens_of: dict = {}
     for key, s, facets in plan.fields:
@@ -852,10 +975,10 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
                     tokens_of[key] = ["s" + v]
                 else:
                     tokens_of[key] = [token(x) for x in (v if isinstance(v, tuple) else (v,))]
-    if screened_out(plan.screens, tokens_of, day):
+    if plan.index is not None and not plan.index.passes(tokens_of, day):
         return [], False, ()
-    shared = not screened_out(plan.shared, tokens_of, day)
-    spread = tuple(dict.fromkeys(jf for sc, jf in plan.spread if not screened_out([sc], tokens_of, day)))
+    shared = plan.shared_index is None or plan.shared_index.passes(tokens_of, day)
+    spread = tuple(jf for jf, screens in plan.spread_index if screens.passes(tokens_of, day))
     base: dict[str, Any] = {"ty": ty, "fid": fid}
     for flag in plan.flags:
         base[flag] = 1
@@ -891,10 +1014,20 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
             days = ends([x.toordinal() for x in items if kind(x) == "date"])
             if days:
                 base[s + "d"] = days
-    for flag, key, tokens in plan.sets:
-        v = values.get(key, MISSING)
-        if v is not MISSING and not tokens.isdisjoint(token(x) for x in elements(v)):
-            base[flag] = 1
+    if plan.sets:  # the flags of `in` tests and buckets: looked up by the fact's tokens
+        hit: set = set()
+        for key, index in plan.set_index.items():
+            toks = tokens_of.get(key)
+            if toks is None:
+                v = values.get(key, MISSING)
+                toks = () if v is MISSING else [token(x) for x in elements(v)]
+            for t in toks:
+                flags = index.get(t)
+                if flags:
+                    hit |= flags
+        for flag, key, tokens in plan.sets:
+            if flag in hit:
+                base[flag] = 1
     for flag, key, regex in plan.regexes:
         v = values.get(key, MISSING)
         if v is not MISSING and any(isinstance(x, str) and regex.search(x) for x in elements(v)):
@@ -927,6 +1060,8 @@ def engine_token(t: str) -> str:
     only the digest). No short token starts with 'h'."""
     if len(t) <= LONG_TOKEN:
         return t
+    import hashlib  # rare: not loaded by every run (OpenSSL, a few ms)
+
     return "h" + hashlib.sha256(t.encode("utf-8", "surrogatepass")).hexdigest()
 
 

@@ -4,7 +4,8 @@ One host per process. Each compiled program is registered once, under a name der
 from its content; each evaluation (a world of a case) runs in a session of its own,
 deleted afterwards. Case facts go in batches of BATCH, a size the 100,000-fact test proves loses no
 firing (ENGINE-NOTES measured larger batches silently losing some); derived facts
-and stratum markers go in one `assert_fact` at a time.
+and stratum markers go in one `assert_fact` at a time. The engine is durable-rules' C
+extension (`durable_rules_engine`), called directly: see `_Host`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 import itertools
 import json
 import sys
-import warnings
 import zlib
 from typing import Callable, Iterable, Optional, Protocol
 
@@ -50,7 +50,7 @@ def _engine_problem(exc: BaseException) -> str:
     else:
         fix = f"{shlex.quote(sys.executable)} -m pip install ENGINE, where ENGINE is the engine/ folder of a scenarios checkout"
     fix += " (it needs a C compiler and the Python headers: see the README)"
-    if isinstance(exc, ModuleNotFoundError) and exc.name in ("durable", "durable.engine"):
+    if isinstance(exc, ModuleNotFoundError) and exc.name in ("durable", "durable.engine", "durable_rules_engine"):
         return f"durable-rules is not installed for {sys.executable}; install scenarios' build of it: {fix}"
     if "PyEval_CallObject" in detail:
         return (
@@ -62,7 +62,7 @@ def _engine_problem(exc: BaseException) -> str:
 
 
 try:
-    from durable import engine as _durable
+    import durable_rules_engine as _durable  # the C engine itself: durable.engine is not used
 except Exception as exc:  # not installed, built for another Python, PyPI's build on 3.13
     _durable = None
     _IMPORT_ERROR = _engine_problem(exc)
@@ -77,7 +77,7 @@ class Handler(Protocol):
 
     def collect(self, collector: int, fids: list) -> None: ...
 
-    def fire(self, item: str, body: int, fids: tuple) -> list: ...
+    def fire_many(self, bodies: tuple, tuples: list) -> list: ...
 
     def release(self, level: int) -> list: ...
 
@@ -91,79 +91,125 @@ BATCH = 100  # case facts asserted in one call
 SHARD = 5000  # facts in one session of single-pattern matches (see run_session)
 
 
-def host():
+def host() -> "_Host":
     """The process's one durable-rules host, started on first use."""
     global _host
     if _durable is None:
         raise EngineError(f"the rules engine (durable-rules) could not be loaded: {_IMPORT_ERROR}")
     if _host is None:
-        # durable-rules calls datetime.utcfromtimestamp on every action (deprecated in 3.12)
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"durable(\..*)?$")
-        _host = _SynchronousHost()
+        _host = _Host()
     return _host
 
 
-def _no_callback(error, result) -> None:
-    """durable-rules wants a completion callback; errors reach the handler instead."""
+class _Host:
+    """durable-rules' C engine, called the way its Python layer (durable.engine) calls
+    it, without that layer.
+
+    Per action, durable.engine builds Closure and Content objects (cycles left to the
+    collector), a Promise, loads and dumps the session state and sends it back through
+    the network (`update_state`); its Host also runs pending actions on timer threads,
+    beside the caller. Here an action is: the frames' JSON read, the product's
+    callback, `complete_and_start_action`, all in the caller's thread. The state fact
+    is never changed, so it is never sent again.
+    """
+
+    def __init__(self) -> None:
+        self.handles: dict = {}  # ruleset name -> the engine's handle
+        self.actions: dict = {}  # ruleset name -> {rule name: action, or None for none}
+
+    def register(self, name: str, rules: dict, actions: dict) -> None:
+        self.handles[name] = _durable.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
+        self.actions[name] = actions
+
+    def assert_facts(self, name: str, facts: list) -> None:
+        """Facts of one session in one call, then every action they enabled.
+
+        The engine goes on past a fact that no pattern matches (such a fact is not
+        stored) and says so only once the batch is in (events.c handleMessages)."""
+        handle = self.handles[name]
+        code, state = _durable.assert_facts(handle, json.dumps(facts, ensure_ascii=False))
+        if code == _OBSERVED:
+            raise EngineError(f"the rules engine received a fact twice, in a batch of {len(facts)}")
+        self.run_actions(name, handle, state)
+
+    def assert_fact(self, name: str, fact: dict) -> None:
+        """One fact, then every action it enabled; nothing when no pattern matches it."""
+        handle = self.handles[name]
+        code, state = _durable.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
+        if code == _NOT_HANDLED:
+            return
+        if code == _OBSERVED:
+            raise EngineError(f"the rules engine received a fact twice: {str(fact)[:200]}")
+        self.run_actions(name, handle, state)
+
+    def run_actions(self, name: str, handle: int, state: int) -> None:
+        """Run the session's pending actions, one after another, until none is left."""
+        actions = self.actions[name]
+        started = _durable.start_action_for_state(handle, state)
+        messages = started[1] if started else None
+        while messages:
+            try:
+                for rule, frames in json.loads(messages).items():
+                    action = actions[rule]
+                    if action is not None:
+                        action(frames, handle)
+            except BaseException:
+                _durable.abandon_action(handle, state)
+                raise
+            messages = _durable.complete_and_start_action(handle, state)
+
+    def delete_state(self, name: str, sid: str) -> None:
+        _durable.delete_state(self.handles[name], sid)
 
 
-if _durable is not None:
-
-    class _SynchronousHost(_durable.Host):
-        """A host without durable-rules' background threads.
-
-        `Host()` starts a timer thread that picks up pending actions of any session
-        every 0.2 s and runs them beside the caller. Measured here: with `cap`, actions
-        were still pending when `assert_fact` returned, ran on that thread, and
-        crashed against a session being deleted. Here nothing runs in the background:
-        `drain` runs every pending action in the caller's thread.
-        """
-
-        def _run(self) -> None:
-            pass
-
-        def drain(self, name: str) -> None:
-            ruleset = self.get_ruleset(name)
-            while True:
-                started = _durable.durable_rules_engine.start_action(ruleset._handle)
-                if not started:
-                    return
-                ruleset._flush_actions(json.loads(started[0]), {"message": json.loads(started[1])}, started[2], _no_callback)
+_NOT_HANDLED, _OBSERVED = 1, 2  # durable-rules' result codes (rules.h ERR_EVENT_*)
 
 
-def _opened(c) -> None:
-    """Runs once per session: see `compile.engine_definition`."""
+def _assert_nested(handle: int, fact: dict) -> None:
+    """A derived fact, asserted from inside an action (forward chaining): the actions it
+    enables run once the current one completes, in the same loop."""
+    code, _ = _durable.assert_fact(handle, json.dumps(fact, ensure_ascii=False))
+    if code == _OBSERVED:
+        raise EngineError(f"the rules engine received a fact twice: {str(fact)[:200]}")
 
 
 def _dispatch(runs: tuple, aliases: tuple) -> Callable:
-    """The action of one engine rule: each match goes to every collector and body
-    that shares the rule's patterns."""
+    """The action of one engine rule: its matches go to every collector and body that
+    shares the rule's patterns, in one call each. `frames` is what the engine gives: a
+    list of {alias: fact} (rules with `cap`), or one."""
+    keys = tuple(a for a in aliases if a != "mk")
+    first = aliases[0]
+    collectors = tuple(run[1] for run in runs if run[0] == "collect")
+    bodies = tuple((run[1], run[2]) for run in runs if run[0] != "collect")
 
-    def action(c):
-        handler = _handlers.get(c.s.sid)
+    def action(frames, handle: int) -> None:
+        if type(frames) is not list:
+            frames = [frames]
+        sid = frames[0][first]["sid"]
+        handler = _handlers.get(sid)
         if handler is None or handler.error is not None:
             return
-        outbox = _outboxes.get(c.s.sid)
         try:
-            frames = c.m if isinstance(c.m, list) else [{a: getattr(c, a) for a in aliases}]
-            for frame in frames:
-                if len(aliases) == 1 and aliases[0] not in frame:
-                    frame = {aliases[0]: frame}  # one pattern called m: the frame is the fact
-                fids = tuple(frame[a]["fid"] for a in aliases if a != "mk")
-                for run in runs:
-                    if run[0] == "collect":
-                        handler.collect(run[1], [fids[0]])
-                        continue
-                    derived = handler.fire(run[1], run[2], fids)
-                    if outbox is not None:
-                        outbox.extend(derived)
-                        continue
-                    for fact in derived:
-                        try:
-                            c.assert_fact(fact)
-                        except BaseException as exc:
-                            if type(exc).__name__ != "MessageNotHandledException":
-                                raise
+            if len(keys) == 1:
+                key = keys[0]
+                tuples = [(frame[key]["fid"],) for frame in frames]
+            else:
+                tuples = [tuple([frame[a]["fid"] for a in keys]) for frame in frames]
+            for n in collectors:
+                handler.collect(n, [fids[0] for fids in tuples])
+            if not bodies:
+                return
+            derived = handler.fire_many(bodies, tuples)
+            if not derived:
+                return
+            outbox = _outboxes.get(sid)
+            if outbox is not None:
+                outbox.extend(derived)
+                return
+            for fact in derived:
+                if "sid" not in fact:
+                    fact["sid"] = sid
+                _assert_nested(handle, fact)
         except BaseException as exc:  # surfaced after the assert returns
             handler.error = exc
 
@@ -178,17 +224,14 @@ def register(definition: dict) -> str:
     if name is not None:
         return name
     name = f"scenarios-{len(_registered) + 1}"
-    rules = {}
+    rules, actions = {}, {}
     for rule_name, rule in definition.items():
         rule = dict(rule)
         run = rule.pop("run")
-        if run[0] == "open":
-            rule["run"] = _opened
-        else:
-            rule["run"] = _dispatch(run, tuple(next(iter(p)) for p in rule["all"]))
+        actions[rule_name] = None if run[0] == "open" else _dispatch(run, tuple(next(iter(p)) for p in rule["all"]))
         rules[rule_name] = rule
     try:
-        host().register_rulesets({name: rules})
+        host().register(name, rules, actions)
     except EngineError:
         raise
     except Exception as exc:
@@ -318,28 +361,27 @@ def _close(h, name: str, sid: str) -> None:
         pass
 
 
-def _assert_batch(h, name: str, facts: list, handler) -> None:
-    """Case facts in one call, then every action it enabled, run to the end here (see
-    `_SynchronousHost`). A sink pattern takes every fact, so no fact aborts a batch
-    as "not handled". The 100,000-fact test, whose expected results are computed
-    without the engine, proves that nothing is lost."""
+def _assert_batch(h: _Host, name: str, facts: list, handler) -> None:
+    """Case facts in one call, then every action it enabled, run to the end here. The
+    100,000-fact test, whose expected results are computed without the engine, proves
+    that nothing is lost (the losses ENGINE-NOTES measured came from durable.engine's
+    timer threads running actions beside the caller: see docs/architecture.md)."""
     try:
         h.assert_facts(name, facts)
-        h.drain(name)
+    except EngineError:
+        raise
     except Exception as exc:
         raise EngineError(f"the rules engine failed on a batch of facts: {type(exc).__name__}: {str(exc)[:200]}") from None
     if handler.error is not None:
         raise handler.error
 
 
-def _assert(h, name: str, fact: dict, handler) -> None:
+def _assert(h: _Host, name: str, fact: dict, handler) -> None:
     try:
         h.assert_fact(name, fact)
-        h.drain(name)
+    except EngineError:
+        raise
     except Exception as exc:
-        kind = type(exc).__name__
-        if kind == "MessageNotHandledException":
-            return  # no pattern of any rule matches this fact
-        raise EngineError(f"the rules engine failed on a fact: {kind}: {str(exc)[:200]}") from None
+        raise EngineError(f"the rules engine failed on a fact: {type(exc).__name__}: {str(exc)[:200]}") from None
     if handler.error is not None:
         raise handler.error

@@ -169,6 +169,11 @@ class Case:
         return out
 
     @functools.cached_property
+    def by_token(self) -> dict:
+        """(fact types, key) -> its index of facts by token, filled as `run.aging` asks."""
+        return {}
+
+    @functools.cached_property
     def by_id(self) -> dict:
         """fact id -> Fact, made once (a case may hold a million facts)."""
         return self.index if self.index is not None else {f.id: f for f in self.facts}

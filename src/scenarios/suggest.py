@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import functools
 
 # the keys SPEC 2 reserves on a fact, `reported` among them
@@ -11,6 +10,8 @@ RESERVED_KEYS = ("id", "type", "date", "reported", "source", "credibility", "tex
 
 def did_you_mean(word: str, choices) -> str:
     """A hint such as "did you mean 'within'?", or "" when nothing is close."""
+    import difflib  # only when a hint is needed: most runs need none
+
     close = difflib.get_close_matches(word, [str(c) for c in choices], n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 

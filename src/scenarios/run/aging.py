@@ -11,7 +11,7 @@ from typing import Optional
 
 from ..compile import months_back
 from ..model import Case, Count, Match, Ref
-from ..values import MISSING, passes, passes_ref
+from ..values import MISSING, elements, passes, passes_ref, token
 
 LISTED = 3  # facts named before "and N more"
 
@@ -24,11 +24,9 @@ def outside(case: Case, cond, as_of: datetime.date) -> str:
     if not isinstance(match, Match):
         return ""
     phrases = []
-    for fact in sorted(by_type(case, match.types), key=lambda f: f.id):  # whatever the file's order
-        if not selects(match, fact):
-            continue
-        why = _why_out(fact, match, as_of)
-        if why:
+    for fact in sorted(candidates(case, match), key=lambda f: f.id):  # whatever the file's order
+        why = _why_out(fact, match, as_of)  # first: most facts are in the run, and it is cheaper
+        if why and selects(match, fact):
             phrases.append(f"{fact.id} {why}")
     if not phrases:
         return ""
@@ -39,6 +37,36 @@ def outside(case: Case, cond, as_of: datetime.date) -> str:
 
 def by_type(case: Case, types: tuple) -> list:
     return [f for t in types for f in case.by_type.get(t, ())]
+
+
+def candidates(case: Case, match: Match) -> list:
+    """The facts of the match's types that may pass its own tests: with a literal
+    equality test, only those holding its value (or holding competing values of its
+    key), looked up in an index made once per case, types and key."""
+    for t in match.tests:
+        if t.op in ("eq", "contains") and not isinstance(t.operand, Ref):
+            holding, contested = _index(case, match.types, t.key)
+            return holding.get(token(t.operand), []) + contested
+    return by_type(case, match.types)
+
+
+def _index(case: Case, types: tuple, key: str) -> tuple:
+    """(token -> the facts whose value of `key` holds it, the facts whose `key` has
+    competing values) for the facts of `types`."""
+    found = case.by_token.get((types, key))
+    if found is None:
+        holding: dict = {}
+        contested: list = []
+        for fact in by_type(case, types):
+            if key in fact.contested:
+                contested.append(fact)
+                continue
+            v = fact.values.get(key, MISSING)
+            if v is not MISSING:
+                for tok in dict.fromkeys(token(x) for x in elements(v)):
+                    holding.setdefault(tok, []).append(fact)
+        found = case.by_token[(types, key)] = (holding, contested)
+    return found
 
 
 def selects(match: Match, fact) -> bool:

@@ -10,7 +10,6 @@ joins, `not` and `count`, read from the match sets of the same session.
 from __future__ import annotations
 
 import datetime
-import hashlib
 from typing import Optional
 
 from .. import engine, words
@@ -77,6 +76,54 @@ class WorldRun(SessionView):
             self.pending.setdefault(self.program.strata[iid], []).append((iid, body, facts, env))
             return []
         return self.derive(iid, body, facts, env)
+
+    def fire_many(self, bodies: tuple, tuples: list) -> list:
+        """`fire` for every match of an engine rule (`tuples`: their facts, in pattern
+        order) and every body it serves (`bodies`: (item id, body index)), in the order
+        `fire` would see them: what depends on the body alone is worked out once."""
+        plans = [self._fire_plan(iid, j) for iid, j in bodies]
+        seen = self.seen
+        firings = self.firings
+        out: list = []
+        for fids in tuples:
+            for (iid, j), plan in zip(bodies, plans):
+                if plan is None:  # tests between bound facts, in Python
+                    out.extend(self.fire(iid, j, fids))
+                    continue
+                body, lits, names, stratum = plan
+                facts = tuple([(i, fids[k]) for i, k in lits])
+                identity = (iid, body.index, facts)
+                if identity in seen:
+                    continue
+                seen.add(identity)
+                firings[iid] = firings.get(iid, 0) + 1
+                if firings[iid] > MAX_DERIVATIONS:
+                    raise too_many(self.program.items[iid])
+                env = {name: fids[k] for name, k in names}
+                if stratum is not None:
+                    self.pending.setdefault(stratum, []).append((iid, body, facts, env))
+                    continue
+                out.extend(self.derive(iid, body, facts, env))
+        return out
+
+    def _fire_plan(self, iid: str, j: int) -> Optional[tuple]:
+        """(body, (literal, pattern) pairs, (name, pattern) pairs, the stratum its
+        guards wait for or None) of a body, kept on the program; None for a body with
+        tests between bound facts (see `fire`)."""
+        plans = self.program.fire_plans
+        key = (iid, j)
+        if key in plans:
+            return plans[key]
+        body = self.program.bodies[iid][j]
+        plan = None
+        if not any(p.post for p in body.patterns):
+            position = {p.alias: n for n, p in enumerate(body.patterns)}
+            alias_of = {id(src): p.alias for p in body.patterns for src in p.sources}
+            lits = tuple((i, position[alias_of[id(c)]]) for i, c in enumerate(body.positives))
+            names = tuple((name, position[alias]) for name, alias in body.names.items())
+            plan = (body, lits, names, self.program.strata[iid] if body.guards else None)
+        plans[key] = plan
+        return plan
 
     def release(self, level: int) -> list:
         """Check the guards of the firings waiting at a stratum, now that every lower
@@ -233,5 +280,7 @@ def group_id(iid: str, derived: dict) -> str:
         return DERIVED + iid
     attrs = ",".join(f"{k}={words.value_text(v)}" for k, v in sorted(derived.items()))
     if len(attrs) > 200:  # a derived text of megabytes would make an id the engine cannot hold
+        import hashlib  # rare: not loaded by every run (OpenSSL, a few ms)
+
         attrs = "#" + hashlib.sha256(attrs.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{DERIVED}{iid}[{attrs}]"
