@@ -47,7 +47,7 @@ def run(cases, rulesets, fmt, output, as_of, max_worlds, explain_id, fail_on, wi
     """
     from ..batch import run_cases
     from ..check import case_files
-    from ..render.terminal import progress
+    from ..render.progress import progress
 
     if dask_address is not None and jobs > 1:
         raise click.UsageError("--jobs and --dask cannot be used together: --dask runs the cases on the cluster's workers")

@@ -86,29 +86,6 @@ def report_text(draw: Callable[[Console], None], width: Optional[int]) -> str:
     return buffer.getvalue()
 
 
-class progress:
-    """A progress bar on standard error while several cases run, when it is a terminal;
-    entered, it gives the function that advances it by n cases."""
-
-    def __init__(self, total: int):
-        self.total = total
-        self.bar = None
-
-    def __enter__(self) -> Callable[[int], None]:
-        if self.total > 1 and sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self.bar = Progress(console=Console(stderr=True), transient=True)
-            self.bar.start()
-            task = self.bar.add_task("cases", total=self.total)
-            return lambda n: self.bar.advance(task, n)
-        return lambda n: None
-
-    def __exit__(self, *exc) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 # -- printing whole, at a width ---------------------------------------------------------
 
 
