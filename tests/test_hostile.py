@@ -875,3 +875,14 @@ def test_a_fact_whose_joined_lists_multiply_past_a_limit_is_refused_at_its_place
     r = scenarios("run", "c.yaml", "-r", "r.yaml", "--format", "json", cwd=files, timeout=300)
     assert r.returncode == 2 and "c.yaml:4:5: error: fact 'x' would enter the rules engine as 1,000,000 facts" in r.stderr
     assert time.monotonic() - started < 60  # it ran for minutes
+
+
+# -- a second hunt: the forms added since (of, match lists, reported, p, classification, timeline)
+
+
+def test_line_breaks_in_the_classification_cannot_forge_report_lines(files):
+    (files / "case.yaml").write_text(CASE.replace("case: c1", f"case: c1\nclassification: {json.dumps(FORGED)}"))
+    for extra in ([], ["--explain", "s1"]):
+        result = invoke("run", files / "case.yaml", "-r", files / "rules.yaml", "--width", "400", *extra)
+        assert result.exit_code == 0, result.output
+        assert not any(line.strip().startswith(("TRIGGERED  s9", "file.yaml:1:1")) for line in result.stdout.splitlines()), result.stdout
