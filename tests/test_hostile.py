@@ -886,3 +886,50 @@ def test_line_breaks_in_the_classification_cannot_forge_report_lines(files):
         result = invoke("run", files / "case.yaml", "-r", files / "rules.yaml", "--width", "400", *extra)
         assert result.exit_code == 0, result.output
         assert not any(line.strip().startswith(("TRIGGERED  s9", "file.yaml:1:1")) for line in result.stdout.splitlines()), result.stdout
+
+
+LIKELY_CASE = """\
+case: pc
+as_of: 2020-06-30
+facts:
+  - {id: a1, type: attack, date: 2020-01-01, reported: 2020-01-11, actor: {one_of: [{value: HTS, p: 0.1}, {value: TIP, p: 0.9}]}}
+  - {id: a2, type: attack, date: 2020-02-02, reported: 2020-02-12, actor: {one_of: [{value: HTS, p: 0.2}, {value: TIP, p: 0.8}]}}
+  - {id: a3, type: attack, date: 2020-03-03, reported: 2020-03-13, actor: {one_of: [{value: HTS, p: 0.3}, {value: TIP, p: 0.7}]}}
+  - {id: a4, type: attack, date: 2020-04-04, reported: 2020-04-14, actor: {one_of: [{value: HTS, p: 0.4}, {value: TIP, p: 0.6}]}}
+  - {id: a5, type: attack, date: 2020-05-05, reported: 2020-05-15, actor: {one_of: [{value: HTS, p: 0.5}, {value: TIP, p: 0.5}]}}
+"""
+
+LIKELY_RULES = """\
+ruleset: pr
+indicators:
+  - {id: i1, when: {match: attack, where: {actor: HTS}, within: 30d}}
+  - {id: i2, when: {count: {match: attack, where: {actor: HTS}, within: 60d}, at_least: 2}}
+scenarios:
+  - {id: s1, when: {all: [{indicator: i1}, {indicator: i2}]}}
+  - {id: s2, when: {of: [{indicator: i1}, {indicator: i2}, {match: attack, where: {actor: TIP}, within: 10d}], at_least: 2}}
+"""
+
+
+def test_a_timeline_of_two_centuries_a_day_is_quick(files):
+    (files / "pc.yaml").write_text(LIKELY_CASE)
+    (files / "pr.yaml").write_text(LIKELY_RULES)
+    started = time.monotonic()
+    r = scenarios("timeline", "pc.yaml", "-r", "pr.yaml", "--from", "1820-07-01", "--every", "1d", "--format", "json", cwd=files, timeout=300)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert time.monotonic() - started < 25  # 28 s idle: each day's status and chance cost the whole span
+    items = {i["id"]: i for i in json.loads(r.stdout)["items"]}
+    assert len(items["s2"]["statuses"]) == 73_049
+    assert [c["day"] for c in items["i1"]["changes"]] == ["2020-01-11", "2020-02-01", "2020-02-12", "2020-03-04", "2020-03-13", "2020-04-03", "2020-04-14", "2020-05-05", "2020-05-15", "2020-06-05"]
+
+
+def test_a_timeline_past_two_centuries_is_refused_at_once(files):
+    (files / "pc.yaml").write_text(LIKELY_CASE)
+    (files / "pr.yaml").write_text(LIKELY_RULES)
+    result = invoke("timeline", files / "pc.yaml", "-r", files / "pr.yaml", "--from", "0202-05-01")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "--from: error: the timeline from 0202-05-01 to 2020-06-30 spans 664,073 days: at most 73,050 (200 years): give a later --from"
+    (files / "pc.yaml").write_text(LIKELY_CASE.replace("date: 2020-02-02", "date: 0202-02-02"))
+    result = invoke("timeline", files / "pc.yaml", "-r", files / "pr.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{files / 'pc.yaml'}:5:34: error: the timeline from 0202-02-02 to 2020-06-30 spans"), result.stderr
+    assert "from the date of fact 'a2'" in result.stderr
