@@ -933,3 +933,19 @@ def test_a_timeline_past_two_centuries_is_refused_at_once(files):
     assert result.exit_code == 2
     assert result.stderr.startswith(f"{files / 'pc.yaml'}:5:34: error: the timeline from 0202-02-02 to 2020-06-30 spans"), result.stderr
     assert "from the date of fact 'a2'" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["timeline"], ["what-if", "--drop", "f1"], ["diff"]])
+def test_an_empty_output_name_is_a_usage_error(files, command):
+    name, *more = command
+    cases = [files / "case.yaml"] * (2 if name == "diff" else 1)
+    for fmt in ("rich", "json"):
+        result = invoke(name, *cases, "-r", files / "rules.yaml", *more, "--format", fmt, "-o", "")
+        assert result.exit_code == 2, result.output
+        assert "'-o' / '--output': an empty name names no file" in result.stderr
+        assert result.stdout == ""  # the terminal report went to standard output
+
+
+def test_import_acled_refuses_an_empty_output_name(files):
+    result = invoke("import", "acled", Path(__file__).parent / "data" / "acled-idlib-2020.csv", "-o", "")
+    assert result.exit_code == 2 and "an empty name names no file" in result.stderr
