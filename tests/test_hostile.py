@@ -949,3 +949,16 @@ def test_an_empty_output_name_is_a_usage_error(files, command):
 def test_import_acled_refuses_an_empty_output_name(files):
     result = invoke("import", "acled", Path(__file__).parent / "data" / "acled-idlib-2020.csv", "-o", "")
     assert result.exit_code == 2 and "an empty name names no file" in result.stderr
+
+
+def test_the_bottom_line_of_a_near_miss_of_thousands_of_conditions_stays_short(files):
+    conditions = "".join(f"        - {{match: attack, where: {{n: {{gte: {k}}}}}}}\n" for k in range(2000))
+    (files / "of.yaml").write_text(f"ruleset: o\nscenarios:\n  - id: s\n    when:\n      of:\n{conditions}      at_least: 1999\n")
+    result = invoke("run", files / "case.yaml", "-r", files / "of.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["scenarios"][0]["missing"]) == 1994  # the details keep every one
+    line = " ".join(report["summary"])
+    assert len(line) < 400 and line.endswith("; and 1,989 more."), line
+    result = invoke("run", files / "case.yaml", "-r", files / "of.yaml", "--explain", "s", "--format", "json")
+    assert len(" ".join(json.loads(result.stdout)["summary"])) < 400
