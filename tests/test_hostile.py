@@ -962,3 +962,13 @@ def test_the_bottom_line_of_a_near_miss_of_thousands_of_conditions_stays_short(f
     assert len(line) < 400 and line.endswith("; and 1,989 more."), line
     result = invoke("run", files / "case.yaml", "-r", files / "of.yaml", "--explain", "s", "--format", "json")
     assert len(" ".join(json.loads(result.stdout)["summary"])) < 400
+
+
+@pytest.mark.parametrize("p, said", [('"0.5"', "p must be a probability, a number from 0 to 1, not the text '0.5'"), (".nan", "not the number nan"), ("9" * 5000, "not the number 99999")])
+def test_a_p_written_wrong_is_said_once_and_briefly(files, p, said):
+    (files / "case.yaml").write_text(CASE.replace("actor: HTS", f"actor: {{one_of: [{{value: HTS, p: {p}}}, {{value: TIP, p: 0.5}}]}}"))
+    result = invoke("check", files / "case.yaml")
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    problems = [line for line in lines if ": error: " in line]
+    assert len(problems) == 1 and said in problems[0] and len(problems[0]) < 300, lines  # and not "this alternative has no p"
