@@ -972,3 +972,26 @@ def test_a_p_written_wrong_is_said_once_and_briefly(files, p, said):
     lines = result.stdout.splitlines() + result.stderr.splitlines()
     problems = [line for line in lines if ": error: " in line]
     assert len(problems) == 1 and said in problems[0] and len(problems[0]) < 300, lines  # and not "this alternative has no p"
+
+
+def test_a_folder_says_what_it_cannot_read_among_its_yaml_files(files):
+    folder = files / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(CASE)
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "dangling.yaml").symlink_to(folder / "nowhere.yaml")
+    for command in (["check", folder], ["run", folder, "-r", files / "rules.yaml"]):
+        result = invoke(*command)
+        assert result.exit_code == 2, result.output  # they were skipped without a word
+        assert "fifo.yaml: error: is not a regular file" in result.output
+        assert "dangling.yaml: error: is a symbolic link to a file that does not exist" in result.output
+
+
+def test_a_case_named_twice_to_run_is_run_once(files):
+    folder = files / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(CASE)
+    result = invoke("run", folder, folder / "a.yaml", str(folder) + "/./a.yaml", "-r", files / "rules.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["case"] == "c1"  # one case, not a board of the same case three times
