@@ -995,3 +995,11 @@ def test_a_case_named_twice_to_run_is_run_once(files):
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
     assert report["case"] == "c1"  # one case, not a board of the same case three times
+
+
+def test_a_date_set_after_the_reported_day_is_blamed_on_the_set(files):
+    (files / "case.yaml").write_text(CASE.replace("date: 2020-05-27,", "date: 2020-05-27, reported: 2020-05-28,"))
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--set", "f1.date=2020-05-29")
+    assert result.exit_code == 2
+    # it pointed at the case file's own line, which is fine as written
+    assert result.stderr.strip() == f"{files / 'case.yaml'}: error: --set f1.date=2020-05-29: reported 2020-05-28 is earlier than date 2020-05-29: a fact cannot be known before it happens"
