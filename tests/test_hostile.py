@@ -1003,3 +1003,16 @@ def test_a_date_set_after_the_reported_day_is_blamed_on_the_set(files):
     assert result.exit_code == 2
     # it pointed at the case file's own line, which is fine as written
     assert result.stderr.strip() == f"{files / 'case.yaml'}: error: --set f1.date=2020-05-29: reported 2020-05-28 is earlier than date 2020-05-29: a fact cannot be known before it happens"
+
+
+def test_a_huge_word_gets_no_slow_suggestion_and_is_not_echoed(files):
+    from scenarios.suggest import did_you_mean
+
+    started = time.monotonic()
+    assert did_you_mean("x" * 5_000_000, ["triggered", "near_miss"]) == ""
+    assert time.monotonic() - started < 1  # difflib took 20 s over a word it can never be near
+    assert did_you_mean("triggerd", ["triggered", "near_miss"]) == "did you mean 'triggered'?"
+    (files / "t.tests.yaml").write_text(f"rulesets: [rules.yaml]\nas_of: 2020-05-29\ntests:\n  - name: t\n    facts: []\n    expect: {{i1: {'x' * 100_000}}}\n")
+    result = invoke("test", files / "t.tests.yaml")
+    assert result.exit_code == 2 and "is not a status or a likelihood" in result.output
+    assert len(result.output) < 1000
