@@ -875,3 +875,144 @@ def test_a_fact_whose_joined_lists_multiply_past_a_limit_is_refused_at_its_place
     r = scenarios("run", "c.yaml", "-r", "r.yaml", "--format", "json", cwd=files, timeout=300)
     assert r.returncode == 2 and "c.yaml:4:5: error: fact 'x' would enter the rules engine as 1,000,000 facts" in r.stderr
     assert time.monotonic() - started < 60  # it ran for minutes
+
+
+# -- a second hunt: the forms added since (of, match lists, reported, p, classification, timeline)
+
+
+def test_line_breaks_in_the_classification_cannot_forge_report_lines(files):
+    (files / "case.yaml").write_text(CASE.replace("case: c1", f"case: c1\nclassification: {json.dumps(FORGED)}"))
+    for extra in ([], ["--explain", "s1"]):
+        result = invoke("run", files / "case.yaml", "-r", files / "rules.yaml", "--width", "400", *extra)
+        assert result.exit_code == 0, result.output
+        assert not any(line.strip().startswith(("TRIGGERED  s9", "file.yaml:1:1")) for line in result.stdout.splitlines()), result.stdout
+
+
+LIKELY_CASE = """\
+case: pc
+as_of: 2020-06-30
+facts:
+  - {id: a1, type: attack, date: 2020-01-01, reported: 2020-01-11, actor: {one_of: [{value: HTS, p: 0.1}, {value: TIP, p: 0.9}]}}
+  - {id: a2, type: attack, date: 2020-02-02, reported: 2020-02-12, actor: {one_of: [{value: HTS, p: 0.2}, {value: TIP, p: 0.8}]}}
+  - {id: a3, type: attack, date: 2020-03-03, reported: 2020-03-13, actor: {one_of: [{value: HTS, p: 0.3}, {value: TIP, p: 0.7}]}}
+  - {id: a4, type: attack, date: 2020-04-04, reported: 2020-04-14, actor: {one_of: [{value: HTS, p: 0.4}, {value: TIP, p: 0.6}]}}
+  - {id: a5, type: attack, date: 2020-05-05, reported: 2020-05-15, actor: {one_of: [{value: HTS, p: 0.5}, {value: TIP, p: 0.5}]}}
+"""
+
+LIKELY_RULES = """\
+ruleset: pr
+indicators:
+  - {id: i1, when: {match: attack, where: {actor: HTS}, within: 30d}}
+  - {id: i2, when: {count: {match: attack, where: {actor: HTS}, within: 60d}, at_least: 2}}
+scenarios:
+  - {id: s1, when: {all: [{indicator: i1}, {indicator: i2}]}}
+  - {id: s2, when: {of: [{indicator: i1}, {indicator: i2}, {match: attack, where: {actor: TIP}, within: 10d}], at_least: 2}}
+"""
+
+
+def test_a_timeline_of_two_centuries_a_day_is_quick(files):
+    (files / "pc.yaml").write_text(LIKELY_CASE)
+    (files / "pr.yaml").write_text(LIKELY_RULES)
+    started = time.monotonic()
+    r = scenarios("timeline", "pc.yaml", "-r", "pr.yaml", "--from", "1820-07-01", "--every", "1d", "--format", "json", cwd=files, timeout=300)
+    assert r.returncode == 0, r.stderr[-500:]
+    assert time.monotonic() - started < 25  # 28 s idle: each day's status and chance cost the whole span
+    items = {i["id"]: i for i in json.loads(r.stdout)["items"]}
+    assert len(items["s2"]["statuses"]) == 73_049
+    assert [c["day"] for c in items["i1"]["changes"]] == ["2020-01-11", "2020-02-01", "2020-02-12", "2020-03-04", "2020-03-13", "2020-04-03", "2020-04-14", "2020-05-05", "2020-05-15", "2020-06-05"]
+
+
+def test_a_timeline_past_two_centuries_is_refused_at_once(files):
+    (files / "pc.yaml").write_text(LIKELY_CASE)
+    (files / "pr.yaml").write_text(LIKELY_RULES)
+    result = invoke("timeline", files / "pc.yaml", "-r", files / "pr.yaml", "--from", "0202-05-01")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "--from: error: the timeline from 0202-05-01 to 2020-06-30 spans 664,073 days: at most 73,050 (200 years): give a later --from"
+    (files / "pc.yaml").write_text(LIKELY_CASE.replace("date: 2020-02-02", "date: 0202-02-02"))
+    result = invoke("timeline", files / "pc.yaml", "-r", files / "pr.yaml")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{files / 'pc.yaml'}:5:34: error: the timeline from 0202-02-02 to 2020-06-30 spans"), result.stderr
+    assert "from the date of fact 'a2'" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["timeline"], ["what-if", "--drop", "f1"], ["diff"]])
+def test_an_empty_output_name_is_a_usage_error(files, command):
+    name, *more = command
+    cases = [files / "case.yaml"] * (2 if name == "diff" else 1)
+    for fmt in ("rich", "json"):
+        result = invoke(name, *cases, "-r", files / "rules.yaml", *more, "--format", fmt, "-o", "")
+        assert result.exit_code == 2, result.output
+        assert "'-o' / '--output': an empty name names no file" in result.stderr
+        assert result.stdout == ""  # the terminal report went to standard output
+
+
+def test_import_acled_refuses_an_empty_output_name(files):
+    result = invoke("import", "acled", Path(__file__).parent / "data" / "acled-idlib-2020.csv", "-o", "")
+    assert result.exit_code == 2 and "an empty name names no file" in result.stderr
+
+
+def test_the_bottom_line_of_a_near_miss_of_thousands_of_conditions_stays_short(files):
+    conditions = "".join(f"        - {{match: attack, where: {{n: {{gte: {k}}}}}}}\n" for k in range(2000))
+    (files / "of.yaml").write_text(f"ruleset: o\nscenarios:\n  - id: s\n    when:\n      of:\n{conditions}      at_least: 1999\n")
+    result = invoke("run", files / "case.yaml", "-r", files / "of.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len(report["scenarios"][0]["missing"]) == 1994  # the details keep every one
+    line = " ".join(report["summary"])
+    assert len(line) < 400 and line.endswith("; and 1,989 more."), line
+    result = invoke("run", files / "case.yaml", "-r", files / "of.yaml", "--explain", "s", "--format", "json")
+    assert len(" ".join(json.loads(result.stdout)["summary"])) < 400
+
+
+@pytest.mark.parametrize("p, said", [('"0.5"', "p must be a probability, a number from 0 to 1, not the text '0.5'"), (".nan", "not the number nan"), ("9" * 5000, "not the number 99999")])
+def test_a_p_written_wrong_is_said_once_and_briefly(files, p, said):
+    (files / "case.yaml").write_text(CASE.replace("actor: HTS", f"actor: {{one_of: [{{value: HTS, p: {p}}}, {{value: TIP, p: 0.5}}]}}"))
+    result = invoke("check", files / "case.yaml")
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines() + result.stderr.splitlines()
+    problems = [line for line in lines if ": error: " in line]
+    assert len(problems) == 1 and said in problems[0] and len(problems[0]) < 300, lines  # and not "this alternative has no p"
+
+
+def test_a_folder_says_what_it_cannot_read_among_its_yaml_files(files):
+    folder = files / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(CASE)
+    os.mkfifo(folder / "fifo.yaml")
+    (folder / "dangling.yaml").symlink_to(folder / "nowhere.yaml")
+    for command in (["check", folder], ["run", folder, "-r", files / "rules.yaml"]):
+        result = invoke(*command)
+        assert result.exit_code == 2, result.output  # they were skipped without a word
+        assert "fifo.yaml: error: is not a regular file" in result.output
+        assert "dangling.yaml: error: is a symbolic link to a file that does not exist" in result.output
+
+
+def test_a_case_named_twice_to_run_is_run_once(files):
+    folder = files / "cases"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(CASE)
+    result = invoke("run", folder, folder / "a.yaml", str(folder) + "/./a.yaml", "-r", files / "rules.yaml", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["case"] == "c1"  # one case, not a board of the same case three times
+
+
+def test_a_date_set_after_the_reported_day_is_blamed_on_the_set(files):
+    (files / "case.yaml").write_text(CASE.replace("date: 2020-05-27,", "date: 2020-05-27, reported: 2020-05-28,"))
+    result = invoke("what-if", files / "case.yaml", "-r", files / "rules.yaml", "--set", "f1.date=2020-05-29")
+    assert result.exit_code == 2
+    # it pointed at the case file's own line, which is fine as written
+    assert result.stderr.strip() == f"{files / 'case.yaml'}: error: --set f1.date=2020-05-29: reported 2020-05-28 is earlier than date 2020-05-29: a fact cannot be known before it happens"
+
+
+def test_a_huge_word_gets_no_slow_suggestion_and_is_not_echoed(files):
+    from scenarios.suggest import did_you_mean
+
+    started = time.monotonic()
+    assert did_you_mean("x" * 5_000_000, ["triggered", "near_miss"]) == ""
+    assert time.monotonic() - started < 1  # difflib took 20 s over a word it can never be near
+    assert did_you_mean("triggerd", ["triggered", "near_miss"]) == "did you mean 'triggered'?"
+    (files / "t.tests.yaml").write_text(f"rulesets: [rules.yaml]\nas_of: 2020-05-29\ntests:\n  - name: t\n    facts: []\n    expect: {{i1: {'x' * 100_000}}}\n")
+    result = invoke("test", files / "t.tests.yaml")
+    assert result.exit_code == 2 and "is not a status or a likelihood" in result.output
+    assert len(result.output) < 1000

@@ -34,7 +34,9 @@ def files_in(paths: list) -> tuple[list, list]:
 
             for folder, subfolders, names in os.walk(path, onerror=unreadable):
                 subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
-                found.extend(os.path.join(folder, n) for n in names if not n.startswith(".") and n.endswith(EXTENSIONS) and os.path.isfile(os.path.join(folder, n)))
+                # a FIFO, a dangling link or a loop of links named .yaml is read, so that
+                # it is said: skipped, a case the analyst meant to check was left out
+                found.extend(os.path.join(folder, n) for n in names if not n.startswith(".") and n.endswith(EXTENSIONS) and not os.path.isdir(os.path.join(folder, n)))
             if not found and not any(p.file.startswith(path) for p in problems):
                 problems.append(Problem(path, "no .yaml, .yml or .json files in this folder", severity="warning", code="file"))
             out.extend(sorted(found))
@@ -42,14 +44,19 @@ def files_in(paths: list) -> tuple[list, list]:
             out.append(path)  # reading it says what is wrong with it (a loop of links, a FIFO)
         else:
             problems.append(Problem(path, "no such file or folder", code="file"))
+    return once(out), problems
+
+
+def once(files: list) -> list:
+    """`files` with each file once, in order, whatever path names it."""
     seen: set = set()
     unique = []
-    for file in out:
+    for file in files:
         real = os.path.realpath(file)
         if real not in seen:
             seen.add(real)
             unique.append(file)
-    return unique, problems
+    return unique
 
 
 _TOP_KEY = re.compile(r"""^["']?(case|ruleset)["']?[ \t]*:""", re.MULTILINE)
@@ -70,7 +77,7 @@ def case_files(paths: list) -> tuple[list, list]:
         if not cases:
             problems.append(Problem(path, "no case file in this folder (a case file has 'case:' at its top)", code="file"))
         out.extend(cases)
-    return out, problems
+    return once(out), problems  # a case named twice (a file and its folder) is run once
 
 
 def is_case_file(path: str) -> bool:

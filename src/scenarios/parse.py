@@ -324,7 +324,7 @@ def probability(b: Builder, value: Any, path: tuple) -> Optional[Fraction]:
         return None
     exact = Fraction(value) if isinstance(value, int) else Fraction(repr(value))
     if not 0 <= exact <= 1:
-        b.error(path, f"p must be a probability from 0 to 1, not {value}", "value")
+        b.error(path, f"p must be a probability from 0 to 1, not {describe(value)}", "value")
         return None
     return exact
 
@@ -630,14 +630,13 @@ def build_one_of(b: Builder, raw: dict, path: tuple, key: str, sources: dict) ->
             if alt["value"] is not None and value is None:
                 ok = False
                 continue
-            alts.append(
-                Alternative(
-                    value,
-                    source_key(b, alt.get("source"), apath + ("source",), sources),
-                    credibility(b, alt.get("credibility"), apath + ("credibility",)),
-                    probability(b, alt["p"], apath + ("p",)) if "p" in alt else None,
-                )
-            )
+            source = source_key(b, alt.get("source"), apath + ("source",), sources)
+            grade = credibility(b, alt.get("credibility"), apath + ("credibility",))
+            p = probability(b, alt["p"], apath + ("p",)) if "p" in alt else None
+            if "p" in alt and p is None:
+                ok = False  # said once: a p written wrong is not also a p missing
+                continue
+            alts.append(Alternative(value, source, grade, p))
         else:
             value = None if alt is None else b.value(alt, apath, f"alternative of '{excerpt(key)}'")
             if alt is not None and value is None:

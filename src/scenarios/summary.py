@@ -17,6 +17,7 @@ from .words import value_text
 
 NEAR_MISSES_SAID = 3  # near misses the bottom line names before "N more below"
 CASES_NAMED = 5  # cases named in a sentence of the bottom line of several runs
+MISSING_SAID = 5  # what a near miss lacks, said before "and N more" (an `of` may list thousands)
 
 # `fact.present = true`, as a run says a hypothesis about whether a fact happened
 _PRESENT = re.compile(r"\b([a-z0-9][a-z0-9-]*)\.present = (true|false)\b")
@@ -194,8 +195,15 @@ def bottom_line(result: RunResult) -> list:
 
 
 def near_miss_sentence(r: ItemResult) -> str:
-    lacks = "; ".join(line.rstrip(". ") for line in r.missing) or "some of its conditions"
-    return f"Near miss: {_title(r)}; missing: {lacks}."
+    return f"Near miss: {_title(r)}; missing: {lacking(r.missing) or 'some of its conditions'}."
+
+
+def lacking(missing: list) -> str:
+    """What a near miss lacks, in a sentence: the first few, then how many more."""
+    said = "; ".join(line.rstrip(". ") for line in missing[:MISSING_SAID])
+    if len(missing) > MISSING_SAID:
+        said += f"; and {len(missing) - MISSING_SAID:,} more"
+    return said
 
 
 def item_sentences(r: ItemResult, worlds: int) -> list:
@@ -208,7 +216,7 @@ def item_sentences(r: ItemResult, worlds: int) -> list:
         odds = likelihood(r)
         return [f"The {kind} {r.id} is contested: {_title(r)} {holds_only_if(r.holds_if)}" + (f" ({odds})" if odds else "") + "."]
     if r.near_miss:
-        return [f"The {kind} {r.id} is a near miss: {_title(r)}.", "Missing: " + "; ".join(line.rstrip(". ") for line in r.missing) + "."]
+        return [f"The {kind} {r.id} is a near miss: {_title(r)}.", "Missing: " + lacking(r.missing) + "."]
     return [f"The {kind} {r.id} is not triggered: {_title(r)}."]
 
 
@@ -291,7 +299,7 @@ def _change_words(c) -> str:
     if c.change == "cleared":
         return f"no longer holds (was {old}" + ("; now a near miss)" if c.new_near_miss else ")")
     if c.change == "new_near_miss":
-        return "is now a near miss; missing: " + "; ".join(line.rstrip(". ") for line in c.missing)
+        return "is now a near miss; missing: " + lacking(c.missing)
     return f"is no longer a near miss (now {said_status(c.new_status, c.new_near_miss)})"
 
 

@@ -38,7 +38,7 @@ def import_() -> None:
 
 @import_.command("acled")
 @click.argument("csv_file", metavar="FILE.csv", type=click.Path())
-@click.option("-o", "--output", required=True, metavar="CASE.yaml", type=click.Path(allow_dash=True), help="The case file to write (atomically; '-' for standard output).")
+@click.option("-o", "--output", required=True, metavar="CASE.yaml", type=options.OutputPath(allow_dash=True), help="The case file to write (atomically; '-' for standard output).")
 @click.option("--reliability", type=click.Choice(list(RELIABILITY), case_sensitive=False), metavar="A-F", default="F", show_default=True, help="Admiralty reliability given to every source (F: cannot be judged).")
 @click.option("--credibility", type=click.IntRange(1, 6), metavar="1-6", default=6, show_default=True, help="Admiralty credibility given to every fact (6: truth cannot be judged).")
 @click.option("--case-id", callback=case_id_option, help="The case id (default: from the output file's name).")

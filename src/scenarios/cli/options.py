@@ -30,6 +30,16 @@ class Date(click.ParamType):
         self.fail(f"'{shown}' is not a day written YYYY-MM-DD", param, ctx)
 
 
+class OutputPath(click.Path):
+    """A file to write: never the empty name, which wrote the terminal report to
+    standard output and named no file in the message of any other format."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            self.fail("an empty name names no file: give the file to write, or '-' for standard output", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def rulesets(help: str = "A ruleset file or id (looked up in ./rulesets/, then the bundled ones). Repeatable. Default: the case's own 'rulesets:'."):
     """-r/--ruleset, repeatable: ruleset files or ids."""
     return click.option("-r", "--ruleset", "rulesets", multiple=True, metavar="RULESET", help=help)
@@ -42,7 +52,7 @@ def report_format(*choices: str, default: str, help: str = "Report format."):
 
 def output(help: str = "Write the report to FILE (atomically) instead of standard output."):
     """-o/--output FILE, written whole or not at all (see output.write_file)."""
-    return click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), help=help)
+    return click.option("-o", "--output", type=OutputPath(dir_okay=False, writable=True), help=help)
 
 
 def width(help: str = "Width of the terminal report (default: the terminal's)."):

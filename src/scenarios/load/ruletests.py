@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, excerpt
 from ..model import LIKELIHOOD_WORDS, Case, Ruleset
 from ..parse import Builder, build_case, describe
 from ..suggest import did_you_mean
@@ -220,8 +220,8 @@ class TestFileReader:
             if isinstance(raw_status, str) and raw_status in LIKELIHOOD_WORDS:
                 status = raw_status  # the item is contested, with this likelihood (the case gives p)
             elif status not in STATUSES:
-                shown = raw_status if isinstance(raw_status, str) else describe(raw_status)
-                b.error(ipath, f"'{shown}' is not a status or a likelihood; expect one of {', '.join(STATUSES)}, or an ICD 203 word such as 'likely'", "value", did_you_mean(str(shown), STATUSES + LIKELIHOOD_WORDS))
+                shown = f"'{excerpt(raw_status)}'" if isinstance(raw_status, str) else describe(raw_status)
+                b.error(ipath, f"{shown} is not a status or a likelihood; expect one of {', '.join(STATUSES)}, or an ICD 203 word such as 'likely'", "value", did_you_mean(raw_status, STATUSES + LIKELIHOOD_WORDS) if isinstance(raw_status, str) else "")
                 continue
             if iid is not None:
                 out.append((Expected(iid, status), ipath))

@@ -166,7 +166,7 @@ def marking(classification: Optional[str]) -> Optional[RenderableType]:
     """The handling marking of a case, centred, as the first and last line of its report."""
     if not classification:
         return None
-    return Align.center(Text(clean(classification), style="bold"))
+    return Align.center(user(classification, "bold"))
 
 
 def header(result: RunResult) -> Text:

@@ -12,6 +12,7 @@ at once; the tests check it against plain re-runs.
 
 from __future__ import annotations
 
+import bisect
 import calendar
 import datetime
 import re
@@ -19,7 +20,7 @@ from fractions import Fraction
 from typing import Optional
 
 from ..compile import months_back
-from ..errors import InputError, Problem
+from ..errors import InputError, Problem, excerpt
 from ..model import Case, Match, walk
 from ..result import TimelineChange, TimelineItem, TimelineResult
 from ..worlds import DEFAULT_MAX_WORLDS, check_world_count, choices, enumerate_worlds, views, visible
@@ -32,6 +33,9 @@ from .reading import _window_days
 from .session import compiled, run_world
 
 EVERY_RE = re.compile(r"([1-9][0-9]{0,3})([dwm])\Z")
+# A span past two centuries is a slip of the year (--from 0202-05-01) or a date typed
+# wrong in the case; judging it took minutes and printed megabytes.
+MAX_DAYS = 73_050
 
 
 def timeline(
@@ -47,11 +51,20 @@ def timeline(
     1m...). InputError for a bad `every`, a start after the end, or a case that cannot
     run."""
     until = until or case.as_of
+    earliest = None
     if since is None:
-        written = [d for f in case.facts for d in (f.date, f.reported) if d is not None]
-        since = min(written + [until])
+        written = [(d, f, key) for f in case.facts for key, d in (("date", f.date), ("reported", f.reported)) if d is not None]
+        earliest = min(written, key=lambda w: (w[0], w[1].id, w[2]), default=None)
+        since = min(earliest[0], until) if earliest else until
     if since > until:
         raise InputError([Problem("--from", f"the timeline starts on {since.isoformat()}, after it ends on {until.isoformat()}", code="usage")])
+    span = (until - since).days + 1
+    if span > MAX_DAYS:
+        said = f"the timeline from {since.isoformat()} to {until.isoformat()} spans {span:,} days: at most {MAX_DAYS:,} (200 years)"
+        if earliest is None:
+            raise InputError([Problem("--from", said + ": give a later --from", code="usage")])
+        day, fact, key = earliest
+        raise InputError([Problem(case.file, f"{said}, from the {key} of fact '{excerpt(fact.id)}': give --from, or check that day", path=fact.path + (key,), code="limit")])
     steps = step_days(since, until, every)
     program = compiled(tuple(rulesets), until, since)
     facts, _ = in_run(case, until)
@@ -73,37 +86,49 @@ def timeline(
             every_world[iid] &= days
             some_world[iid] |= days
             per_world[iid].append(days)
-    day_list = [since + datetime.timedelta(days=d) for d in range(n_days)]
     step_index = [(s - since).days for s in steps]
     items = []
     for iid, item in program.items.items():
-        statuses = [_status(every_world[iid], some_world[iid], d) for d in range(n_days)]
-        chances = _chances(weights, per_world[iid], n_days) if weights is not None else [None] * n_days
+        held_all, held_some = every_world[iid], some_world[iid]
+        # only the days on which some bit flips need judging (a long span made this
+        # loop over every day, and each bit test cost the span: 1,000 years took minutes)
+        flipped = _flips(held_all, n_days) | _flips(held_some, n_days)
+        if weights is not None:
+            for days in per_world[iid]:
+                flipped |= _flips(days, n_days)
+        change_days = _set_bits(flipped)
+        chance = _chances(weights, per_world[iid], [0] + change_days) if weights is not None else {}
+        all_bits, some_bits = _bit_string(held_all, n_days), _bit_string(held_some, n_days)
         patterns = _patterns(program, iid)
         changes = []
-        for d in range(1, n_days):
-            if (statuses[d], chances[d]) == (statuses[d - 1], chances[d - 1]):
+        before = _status(all_bits, some_bits, 0)
+        before_chance = chance.get(0)
+        for d in change_days:
+            after, after_chance = _status(all_bits, some_bits, d), chance.get(d)
+            if (after, after_chance) == (before, before_chance):
                 continue
-            day = day_list[d]
+            day = since + datetime.timedelta(days=d)
             changes.append(
                 TimelineChange(
                     day=day.isoformat(),
-                    before=statuses[d - 1],
-                    after=statuses[d],
+                    before=before,
+                    after=after,
                     known=_known_on(case, patterns, day),
                     aged_out=_aged_out_on(case, patterns, day),
-                    probability_before=chances[d - 1],
-                    probability_after=chances[d],
+                    probability_before=before_chance,
+                    probability_after=after_chance,
                 )
             )
-        first = next((day_list[d].isoformat() for d in range(n_days) if statuses[d] == "triggered"), None)
+            before, before_chance = after, after_chance
+        first = (since + datetime.timedelta(days=(held_all & -held_all).bit_length() - 1)).isoformat() if held_all else None
+        chance_days = [0] + change_days
         items.append(
             TimelineItem(
                 id=iid,
                 kind=item.kind,
                 title=item.title,
-                statuses=[statuses[i] for i in step_index],
-                probabilities=[chances[i] for i in step_index] if weights is not None else None,
+                statuses=[_status(all_bits, some_bits, i) for i in step_index],
+                probabilities=[chance[chance_days[bisect.bisect_right(chance_days, i) - 1]] for i in step_index] if weights is not None else None,
                 first_triggered=first,
                 changes=changes,
             )
@@ -166,20 +191,37 @@ def changed_lately(result: TimelineResult) -> list:
     return [i.id for i in result.items if i.kind == "scenario" and any(c.day > since for c in i.changes)]
 
 
-def _status(every: int, some: int, d: int) -> str:
-    if every >> d & 1:
+def _flips(days: int, n_days: int) -> int:
+    """The days d (1 <= d < n_days) on which bit d of `days` differs from bit d - 1."""
+    return (days ^ (days << 1)) & ((1 << n_days) - 2)
+
+
+def _set_bits(bits: int) -> list:
+    """The positions of the set bits of `bits`, in order, in time linear in its size."""
+    return [d for d, bit in enumerate(reversed(bin(bits)[2:])) if bit == "1"] if bits else []
+
+
+def _bit_string(days: int, n_days: int) -> str:
+    """`days` as a string whose character d is bit d: one conversion, then each day's
+    bit is read in constant time (a shift costs the whole span)."""
+    return bin(days)[2:].zfill(n_days)[::-1]
+
+
+def _status(every: str, some: str, d: int) -> str:
+    if every[d] == "1":
         return "triggered"
-    if some >> d & 1:
+    if some[d] == "1":
         return "contested"
     return "not_triggered"
 
 
-def _chances(weights: list, masks: list, n_days: int) -> list:
-    """The probability on each day: the weights of the worlds where the item holds."""
-    out = []
-    for d in range(n_days):
+def _chances(weights: list, masks: list, days: list) -> dict:
+    """The probability on each of `days`: the weights of the worlds where the item
+    holds. Between two of the days on which some world's bit flips it is constant."""
+    out = {}
+    for d in days:
         q = sum((w for w, m in zip(weights, masks) if m >> d & 1), Fraction(0))
-        out.append(float(likelihood.rounded(q)))
+        out[d] = float(likelihood.rounded(q))
     return out
 
 

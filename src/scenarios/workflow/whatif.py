@@ -200,8 +200,10 @@ def trace(problems: list, facts: list, origin: list, set_where: dict, case_path:
             raw = facts[path[1]]
             fid = as_key(raw.get("id")) if isinstance(raw, dict) else None
             key = path[2] if len(path) > 2 else None
-            if (fid, key) in set_where:
-                out.append(Problem(case_path, f"--set {set_where[(fid, key)]}: {p.message}", code=p.code))
+            # `reported` is judged against `date`: a --set of either can break the pair
+            causes = [k for k in ((key, "date") if key == "reported" else (key,)) if (fid, k) in set_where]
+            if causes:
+                out.append(Problem(case_path, f"--set {set_where[(fid, causes[0])]}: {p.message}", code=p.code))
                 continue
             where, j = origin[path[1]]
             if where == "case":
