@@ -242,7 +242,7 @@ def stratify(items: dict) -> dict:
                     problems.append(
                         Problem(
                             item.file,
-                            f"a cycle through not/count cannot be evaluated: {' -> '.join(cycle)} ('{a}' uses '{b}' under not or count)",
+                            f"a cycle through not/count cannot be evaluated: {' -> '.join(cycle)} ('{a}' uses '{b}' under not, count or an of with at_most)",
                             path=item.path + ("id",), code="cycle",
                         )
                     )

@@ -20,7 +20,7 @@ CODES = {
     "operator": "a `where` operator misused",
     "duplicate": "an id or name given twice",
     "reference": "a name that points at nothing (a source, an item, a $name, a ruleset)",
-    "cycle": "a cycle through not or count, which cannot be evaluated",
+    "cycle": "a cycle through not, count or an of with at_most, which cannot be evaluated",
     "limit": "beyond what a run can hold (worlds, alternatives, engine rules)",
     "unused": "something written that can never matter (a warning)",
     "usage": "a command-line option that does not fit the input",
