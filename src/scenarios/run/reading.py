@@ -228,8 +228,10 @@ class SessionView:
 
 
 def days_within(masks: list, days: int, within) -> int:
-    """The days on which the number of masks having that day's bit is within bounds."""
-    diff = [0] * (days + 1)
+    """The days on which the number of masks having that day's bit is within bounds.
+    The count changes only where a mask's run of days starts or ends, so the days are
+    judged a run at a time (a day at a time was quadratic in a long timeline)."""
+    diff: dict = {}
     for m in masks:
         d = 0
         while m:
@@ -237,16 +239,21 @@ def days_within(masks: list, days: int, within) -> int:
             m >>= zeros
             d += zeros
             ones = (~m & (m + 1)).bit_length() - 1  # the run of days starting here
-            diff[d] += 1
-            diff[d + ones] -= 1
+            diff[d] = diff.get(d, 0) + 1
+            diff[d + ones] = diff.get(d + ones, 0) - 1
             m >>= ones
             d += ones
     out = 0
     n = 0
-    for d in range(days):
+    start = 0  # every day from here to the next change has n masks
+    for d in sorted(diff) + [days]:
+        end = min(d, days)
+        if end > start and within(n):
+            out |= ((1 << (end - start)) - 1) << start
+        if d >= days:
+            break
         n += diff[d]
-        if within(n):
-            out |= 1 << d
+        start = d
     return out
 
 
