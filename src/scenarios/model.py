@@ -296,8 +296,19 @@ class Not:
     path: tuple = field(default=(), compare=False)
 
 
+class Bounded:
+    """What a count and an of share: at_least / at_most, one or both."""
+
+    at_least: Optional[int]
+    at_most: Optional[int]
+
+    def within(self, n: int) -> bool:
+        """Whether `n` (facts counted, conditions holding) is within the bounds."""
+        return (self.at_least is None or n >= self.at_least) and (self.at_most is None or n <= self.at_most)
+
+
 @dataclass(frozen=True)
-class Count:
+class Count(Bounded):
     """`count: {match...}` with bounds: the number of distinct matching facts."""
 
     match: Match
@@ -305,23 +316,15 @@ class Count:
     at_most: Optional[int] = None
     path: tuple = field(default=(), compare=False)
 
-    def within(self, n: int) -> bool:
-        """Whether `n` facts counted is within the bounds."""
-        return (self.at_least is None or n >= self.at_least) and (self.at_most is None or n <= self.at_most)
-
 
 @dataclass(frozen=True)
-class Of:
+class Of(Bounded):
     """`of: [...]` with bounds: how many of the conditions hold, each judged on its own."""
 
     conditions: tuple
     at_least: Optional[int] = None
     at_most: Optional[int] = None
     path: tuple = field(default=(), compare=False)
-
-    def within(self, n: int) -> bool:
-        """Whether `n` conditions holding is within the bounds."""
-        return (self.at_least is None or n >= self.at_least) and (self.at_most is None or n <= self.at_most)
 
 
 Condition = Union[Match, ItemRef, All, AnyOf, Not, Count, Of]
