@@ -29,22 +29,32 @@ def check_splits(case: Case, program, facts: list) -> None:
     more than MAX_SPLIT engine facts: one fact with two lists of 1,000 joined values
     became a million, and a 6 KB case ran for minutes."""
     problems = []
+    joined: dict = {}  # fact type -> the keys its facts are joined on, () for none
     for fact in facts:
-        plan = program.plans.get(fact_type(fact.type))
-        if plan is None or not plan.joins:
+        keys = joined.get(fact.type)
+        if keys is None:
+            plan = program.plans.get(fact_type(fact.type))
+            keys = joined[fact.type] = tuple(plan.joins) if plan is not None else ()
+        if not keys:
             continue
+        if not fact.contested:  # most facts: a single value on each joined key is one engine fact
+            values = fact.values
+            for key in keys:
+                if type(values.get(key)) is tuple:
+                    break
+            else:
+                continue
         n = 1
-        for key in plan.joins:
+        for key in keys:
             values = [fact.values.get(key)] + [a.value for a in fact.contested.get(key, ())]
             n *= max((len(v) for v in values if isinstance(v, tuple)), default=1) or 1
         if n > MAX_SPLIT:  # lists as written: count their distinct values, as the engine gets them
             n = 1
-            for key in plan.joins:
+            for key in keys:
                 values = [fact.values.get(key)] + [a.value for a in fact.contested.get(key, ())]
                 n *= max((len(set(map(token, elements(v)))) for v in values if v is not None), default=1) or 1
         if n > MAX_SPLIT:
-            keys = ", ".join(plan.joins)
-            problems.append(Problem(case.file, f"fact '{excerpt(fact.id)}' would enter the rules engine as {n:,} facts, one for each combination of the values of {excerpt(keys, 200)}, which rules join on: at most {MAX_SPLIT:,}", path=fact.path, code="limit"))
+            problems.append(Problem(case.file, f"fact '{excerpt(fact.id)}' would enter the rules engine as {n:,} facts, one for each combination of the values of {excerpt(', '.join(keys), 200)}, which rules join on: at most {MAX_SPLIT:,}", path=fact.path, code="limit"))
     if problems:
         raise InputError(problems)
 

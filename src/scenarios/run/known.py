@@ -14,7 +14,7 @@ def in_run(case: Case, as_of: datetime.date, drop=frozenset()) -> tuple[list, li
     for f in case.facts:
         if f.id in drop:
             continue
-        known = f.known
+        known = f.reported if f.reported is not None else f.date  # Fact.known, inline: a pass over every fact
         if known is not None and known > as_of:
             later.append(f.id)  # not yet known, even one whose `present: false` leaves it out anyway
         elif f.contested and absent(f):
