@@ -816,6 +816,8 @@ class Screens:
         self.free = list(dict.fromkeys((lo, hi) for key, tokens, lo, hi in screens if tokens is None))
         self.windows = list(dict.fromkeys((lo, hi) for key, tokens, lo, hi in screens))
         self.by_key: dict = {}  # key -> token -> the windows of the patterns that want it
+        self.by_day: dict = {}  # day -> `day_state(day)`, as days are met
+        self.free_by_day: dict = {}  # day -> whether a pattern with no screen takes that day
         for key, tokens, lo, hi in screens:
             if tokens is not None:
                 index = self.by_key.setdefault(key, {})
@@ -823,24 +825,76 @@ class Screens:
                     windows = index.setdefault(t, [])
                     if (lo, hi) not in windows:
                         windows.append((lo, hi))
+        # the same windows by the text itself, for tokens of text ("s" + text)
+        self.by_text: dict = {key: {t[1:]: w for t, w in index.items() if t[:1] == "s"} for key, index in self.by_key.items()}
 
-    def some_window(self, day: Optional[int]) -> bool:
-        """Whether the fact's day passes the window of some pattern (or one has none)."""
-        return any(_within(lo, hi, day) for lo, hi in self.windows)
+    def day_state(self, day: Optional[int]) -> int:
+        """What a fact's day alone says: NO_PATTERN takes that day, SOME_PATTERN with
+        no equality to screen by takes it, or TOKENS decide. A case has far fewer days
+        than facts: each day is judged once."""
+        state = self.by_day.get(day)
+        if state is None:
+            if not any(_within(lo, hi, day) for lo, hi in self.windows):
+                state = NO_PATTERN
+            elif any(_within(lo, hi, day) for lo, hi in self.free):
+                state = SOME_PATTERN
+            else:
+                state = TOKENS
+            self.by_day[day] = state
+        return state
 
     def passes(self, tokens_of: dict, day: Optional[int]) -> bool:
         """Whether some pattern may match the fact: a cheap, conservative test on one
         equality and the window of each pattern (the engine does the matching).
         `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
-        for lo, hi in self.free:
-            if _within(lo, hi, day):
-                return True
+        if self.takes_any(day):
+            return True
         for key, index in self.by_key.items():
             for t in tokens_of.get(key) or ():
-                for lo, hi in index.get(t, ()):
-                    if _within(lo, hi, day):
-                        return True
+                windows = index.get(t)
+                if windows is not None and _some_within(windows, day):
+                    return True
         return False
+
+    def admits(self, values: dict, day: Optional[int]) -> bool:
+        """`passes`, from the fact's values (no tokens made for text, the common case):
+        most facts of a large case are screened out here, so it is kept lean."""
+        state = self.by_day.get(day)
+        if state is None:
+            state = self.day_state(day)
+        if state is not TOKENS:
+            return state is SOME_PATTERN
+        for key, index in self.by_key.items():
+            v = values.get(key, MISSING)
+            if v is MISSING:
+                continue
+            if type(v) is str:
+                windows = self.by_text[key].get(v)
+                if windows is not None and _some_within(windows, day):
+                    return True
+                continue
+            for x in v if type(v) is tuple else (v,):
+                windows = self.by_text[key].get(x) if type(x) is str else index.get(token(x))
+                if windows is not None and _some_within(windows, day):
+                    return True
+        return False
+
+    def takes_any(self, day: Optional[int]) -> bool:
+        """Whether a pattern with no equality to screen by takes facts of that day."""
+        free = self.free_by_day.get(day)
+        if free is None:
+            free = self.free_by_day[day] = any(_within(lo, hi, day) for lo, hi in self.free)
+        return free
+
+
+NO_PATTERN, SOME_PATTERN, TOKENS = 0, 1, 2  # Screens.day_state
+
+
+def _some_within(windows: list, day: Optional[int]) -> bool:
+    for lo, hi in windows:
+        if (lo is None or (day is not None and day >= lo)) and (hi is None or (day is not None and day <= hi)):
+            return True
+    return False
 
 
 def _within(lo: Optional[int], hi: Optional[int], day: Optional[int]) -> bool:
@@ -956,45 +1010,39 @@ def encode(program: Program, ty: str, fid: str, values: dict, date: Optional[dat
     return encode_routed(program, ty, fid, values, date)[0]
 
 
-def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date]) -> tuple[list, bool, tuple]:
+def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optional[datetime.date], screened: bool = False) -> tuple[list, bool, tuple]:
     """`encode`; whether the fact may meet others in a rule that needs the world's main
     session; and the j-fields by whose values it goes to the sessions of joins that
-    are spread by value (see engine.run_session)."""
+    are spread by value (see engine.run_session). `screened`: `screened_in` said yes."""
     plan = program.plans.get(ty)
     if plan is None:
         return [], False, ()
     day = date.toordinal() if date is not None else None
-    if plan.index is not None and not plan.index.some_window(day):
+    if not screened and plan.index is not None and not plan.index.admits(values, day):
         return [], False, ()  # most facts of a large case: decided before any token is made
-    tokens_of: dict = {}
-    for key, s, facets in plan.fields:
-        if "t" in facets:
-            v = values.get(key, MISSING)
-            if v is not MISSING:
-                if type(v) is str:
-                    tokens_of[key] = ["s" + v]
-                else:
-                    tokens_of[key] = [token(x) for x in (v if isinstance(v, tuple) else (v,))]
-    if plan.index is not None and not plan.index.passes(tokens_of, day):
-        return [], False, ()
-    shared = plan.shared_index is None or plan.shared_index.passes(tokens_of, day)
-    spread = tuple(jf for jf, screens in plan.spread_index if screens.passes(tokens_of, day))
+    shared = plan.shared_index is None or plan.shared_index.admits(values, day)
+    spread = tuple(jf for jf, screens in plan.spread_index if screens.admits(values, day)) if plan.spread_index else ()
     base: dict[str, Any] = {"ty": ty, "fid": fid}
     for flag in plan.flags:
         base[flag] = 1
     if day is not None and plan.window:
         base["dn"] = day
+    tokens_of: dict = {}  # the fact's tokens of each key tested for equality
     for key, s, facets in plan.fields:
         v = values.get(key, MISSING)
         if v is MISSING:
             continue
         if facets == "t":  # the common case: equality tests only
-            toks = tokens_of[key]
+            if type(v) is str and len(v) < LONG_TOKEN:
+                toks = tokens_of[key] = base[s + "t"] = ["s" + v]
+                continue
+            toks = tokens_of[key] = [token(x) for x in (v if isinstance(v, tuple) else (v,))]
             base[s + "t"] = toks if len(toks) == 1 and len(toks[0]) <= LONG_TOKEN else engine_tokens(toks, plan.used.get(key))
             continue
         items = v if isinstance(v, tuple) else (v,)
         if "t" in facets:
-            base[s + "t"] = engine_tokens(tokens_of[key], plan.used.get(key))
+            toks = tokens_of[key] = [token(x) for x in items]
+            base[s + "t"] = engine_tokens(toks, plan.used.get(key))
         if "e" in facets:
             base[s + "e"] = 1
         if "c" in facets:
@@ -1002,7 +1050,7 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
         # an ordering test holds on a list when it holds on one element: its least
         # and its greatest say as much as the whole list, which may be millions long
         if "n" in facets:
-            nums = ends([number_key(x) for x in items if kind(x) == "num"])
+            nums = [number_key(v)] if type(v) is int else ends([number_key(x) for x in items if kind(x) == "num"])
             if nums:
                 base[s + "n"] = nums
         if "s" in facets:
@@ -1038,7 +1086,10 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
     choices = []
     for key in plan.joins:
         v = values.get(key, MISSING)
-        toks = [] if v is MISSING else sorted({engine_token(token(x)) for x in elements(v)})
+        if type(v) is str and len(v) < LONG_TOKEN:
+            toks = ["s" + v]
+        else:
+            toks = [] if v is MISSING else sorted({engine_token(token(x)) for x in elements(v)})
         choices.append([(key, t) for t in toks] or [None])
     out = []
     for n, combo in enumerate(itertools.product(*choices)):
@@ -1049,6 +1100,14 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
                 fact[program.symbols[pair[0]] + "j"] = pair[1]
         out.append(fact)
     return with_copies(out, program.copies.get(ty, 1)), shared, spread
+
+
+def screened_in(plan: Optional[EncodingPlan], values: dict, date: Optional[datetime.date]) -> bool:
+    """Whether some pattern may match a fact of the plan's type (`encode_routed`'s
+    first test, for a caller that skips most facts without encoding them)."""
+    if plan is None:
+        return False
+    return plan.index is None or plan.index.admits(values, date.toordinal() if date is not None else None)
 
 
 LONG_TOKEN = 256

@@ -159,6 +159,19 @@ def number_key(x: Union[int, float]) -> str:
     complemented and a terminator that sorts after every digit, which reverses the
     order. Dates and text never get one: ordering holds only within a kind.
     """
+    if type(x) is int and -_SMALL < x < _SMALL:
+        key = _SMALL_KEYS.get(x)
+        if key is None:
+            key = _SMALL_KEYS[x] = _number_key(x)
+        return key
+    return _number_key(x)
+
+
+_SMALL = 1 << 20  # whole numbers whose keys are kept once made: counts, fatalities, years
+_SMALL_KEYS: dict = {}
+
+
+def _number_key(x: Union[int, float]) -> str:
     if isinstance(x, float):
         if math.isnan(x):
             raise ValueError("nan has no place in an order")

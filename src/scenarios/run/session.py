@@ -13,7 +13,7 @@ import datetime
 from typing import Optional
 
 from .. import engine, words
-from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type
+from ..compile import Program, compile_program, encode, encode_routed, fact_type, item_type, screened_in
 from ..errors import InputError, Problem
 from ..model import Of, Ref
 from ..values import MISSING, elements, one_form, passes_ref, token
@@ -254,15 +254,25 @@ def run_world(program: Program, facts: list, values: dict, encoded: Optional[dic
     run = WorldRun(program, values)
 
     def engine_facts():  # made as the engine takes them, not all held at once
+        plans: dict = {}  # fact type -> (engine type, its encoding plan), None when no rule matches it
         for f in facts:
-            if f.id not in values or f.type not in program.fact_types:
+            fv = values.get(f.id)
+            if fv is None:
+                continue
+            typed = plans.get(f.type, MISSING)
+            if typed is MISSING:
+                typed = plans[f.type] = (fact_type(f.type), program.plans.get(fact_type(f.type))) if f.type in program.fact_types else None
+            if typed is None:
+                continue
+            ty, plan = typed
+            if not screened_in(plan, fv, f.date):  # most facts of a large case: nothing to encode
                 continue
             if encoded is not None and not f.contested:
                 if f.id not in encoded:
-                    encoded[f.id] = encode_routed(program, fact_type(f.type), f.id, values[f.id], f.date)
+                    encoded[f.id] = encode_routed(program, ty, f.id, fv, f.date, screened=True)
                 made, shared, spread = encoded[f.id]  # the engine reads each fact's session afresh
             else:
-                made, shared, spread = encode_routed(program, fact_type(f.type), f.id, values[f.id], f.date)
+                made, shared, spread = encode_routed(program, ty, f.id, fv, f.date, screened=True)
             for m in made:
                 yield m, shared, spread
 
