@@ -8,13 +8,14 @@ import dataclasses
 import json
 import re
 import sys
+import threading
 from typing import Any, Iterator
 
 import yaml_rs
 
 from ..errors import InputError, Problem, excerpt
 from .locate import compose_anyhow, find_duplicate_key, locate, pyyaml, readable
-from .scan import MAX_DIGITS, Structure, out_of_range, position, screen
+from .scan import MAX_DIGITS, Structure, may_expand, out_of_range, position, screen
 
 ALIAS_LIMITS = yaml_rs.AliasLimits(max_total_replayed_events=2_000_000, max_replay_stack_depth=64)
 _POSITION = re.compile(r"line (\d+),? column (\d+)")
@@ -51,7 +52,9 @@ def parse_text(text: str, file: str) -> Any:
         raise InputError(problems)
     try:
         with whole_numbers_of_any_length():
-            data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
+            data = in_halves(text)
+            if data is None:
+                data = yaml_rs.loads(text, parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except yaml_rs.YAMLDecodeError as exc:
         if "tag" in str(exc).lower():
             refuse_tags(text, file)  # says where the tag stands
@@ -65,6 +68,96 @@ def parse_text(text: str, file: str) -> Any:
     if isinstance(data, list) and documents(text) > 1:
         raise InputError([Problem(file, "holds several YAML documents; a case or ruleset is one document", 1, 1, code="syntax")])
     return data
+
+
+SPLIT_FROM = 2**20  # characters: a case this long is read in two halves at once
+_FACTS_LINE = re.compile(r"^facts:[ ]*\n", re.MULTILINE)
+_FIRST_ITEM = re.compile(r"( *)- ")
+
+
+def in_halves(text: str) -> Any:
+    """The data of a long case, read as two texts at once, one on another thread: the
+    parser lets go of the interpreter while it reads, so that two cores read a case
+    in about half the time. None when the text cannot be cut where this can prove the
+    halves read as the whole does, or when a half does not read: the whole is then
+    read as one, which says what is wrong.
+
+    The cut is at the start of a line that starts an item of the `facts:` list as its
+    first item does (the same indentation and "- "), past the middle of the text.
+    What comes before `facts:` must read on its own, so that `facts:` is a key, not
+    text within a quoted or bracketed value. The first half must read, and end with
+    `facts` holding a list: all that follows `facts:` up to the cut is then within
+    that list (a line that left it would be another key, or unreadable), a quoted or
+    bracketed value open at the cut would leave the first half unread, and a block or
+    plain value ends at a line as little indented as the cut. So the cut line starts
+    the list's next item, and the second half, read as `facts:` and the rest, gives
+    the rest of the list and the keys after it (a key given in both halves: the whole
+    says what is wrong). Not cut: a text with aliases (an anchor may be in the other
+    half), several documents, or line ends other than LF.
+    """
+    if len(text) < SPLIT_FROM or "\r" in text or may_expand(text) or _line_starting(text, "---", " \t\n") != -1 or _line_starting(text, "...", " \t\n") != -1:
+        return None
+    at = _line_starting(text, "facts:", " \n")
+    if at == -1 or _line_starting(text, "facts:", " \n", at + 1) != -1:
+        return None
+    found = _FACTS_LINE.match(text, at)
+    if found is None:
+        return None
+    start = found.end()
+    item = _FIRST_ITEM.match(text, start)
+    if item is None:
+        return None
+    cut = text.find("\n" + item.group(0), max(start, len(text) // 2))
+    if cut == -1:
+        return None
+    cut += 1
+    try:
+        header = yaml_rs.loads(text[: found.start()], parse_datetime=False, alias_limits=ALIAS_LIMITS)
+    except Exception:
+        return None
+    if header is not None and (type(header) is not dict or "facts" in header):
+        return None
+    second: dict = {}
+
+    def read_second() -> None:
+        try:
+            second["data"] = yaml_rs.loads("facts:\n" + text[cut:], parse_datetime=False, alias_limits=ALIAS_LIMITS)
+        except Exception:
+            pass
+
+    worker = threading.Thread(target=read_second, name="read-second-half", daemon=True)
+    worker.start()
+    try:
+        first = yaml_rs.loads(text[:cut], parse_datetime=False, alias_limits=ALIAS_LIMITS)
+    except Exception:
+        first = None
+    worker.join()
+    rest = second.get("data")
+    if type(first) is not dict or type(rest) is not dict or type(first.get("facts")) is not list or type(rest.get("facts")) is not list:
+        return None
+    if next(iter(reversed(first))) != "facts" or any(key in first for key in rest if key != "facts"):
+        return None  # a key before `facts:` again after it: the whole says which
+    first["facts"].extend(rest.pop("facts"))
+    first.update(rest)
+    return first
+
+
+def _line_starting(text: str, prefix: str, then: str, start: int = 0) -> int:
+    """Where the first line from `start` on that is `prefix` followed by a character of
+    `then` (or the end) starts; -1 when none is. str.find, not a regular expression
+    with ^: measured 100 times faster over a 9 MB case."""
+    if start == 0 and text.startswith(prefix):
+        at = 0
+    else:
+        at = text.find("\n" + prefix, max(start - 1, 0))
+        at = -1 if at == -1 else at + 1
+    while at != -1:
+        after = at + len(prefix)
+        if after == len(text) or text[after] in then:
+            return at
+        at = text.find("\n" + prefix, after)
+        at = -1 if at == -1 else at + 1
+    return -1
 
 
 def parse_value(text: str, where: str) -> Any:
