@@ -579,3 +579,51 @@ def test_facts_spread_over_many_sessions_give_the_same_report(monkeypatch):
     assert next(r for r in got.items() if r.id == "allied").derivations == sum(
         1 for f in facts[6:] if f["target"] == "TAF" for a in (f["actor"] if isinstance(f["actor"], list) else [f["actor"]]) if actors.index(a) % 2 == 0
     )
+
+
+# -- what the engine hands back ------------------------------------------------------
+
+
+def test_matches_are_read_from_the_engine_text_whatever_the_fact_ids_hold(monkeypatch):
+    """The engine's frames are read from their text (engine.matches_of), not parsed
+    as JSON: ids and values that look like the frames' own syntax change nothing."""
+    import json
+
+    from scenarios import engine
+    from scenarios.render.json import render
+
+    tricky = ['a"b', "c\\\\d", 'e],"r1":[{"m":{"ty": "x", "fid": "z"}}]}', "é\\u2028ŝ", "\\t-tab"]
+    facts = "\n".join(f"- {{id: {json.dumps(fid)}, type: attack, actor: {json.dumps(fid)}, target: TAF, note: '\"fid\": \"no\"'}}" for fid in tricky)
+    facts += "\n- {id: g, type: group, name: 'a\"b', kind: jihadist}"
+    rules = """\
+        ruleset: t
+        indicators:
+          - id: x
+            when: {match: attack, where: {target: TAF}}
+          - id: n
+            when: {count: {match: attack, where: {target: TAF}}, at_least: 5}
+          - id: j
+            when:
+              all:
+                - {match: attack, as: atk, where: {target: TAF}}
+                - {match: group, where: {name: $atk.actor, kind: jihadist}}
+            derive: {who: $atk.actor}
+        scenarios:
+          - id: s
+            when: {all: [{indicator: j, where: {who: 'a"b'}}, {indicator: n}]}
+        """
+    read = []
+    real = engine.matches_of
+
+    def spy(messages, keyed, actions):
+        got = real(messages, keyed, actions)
+        read.append(got is not None)
+        return got
+
+    monkeypatch.setattr(engine, "matches_of", spy)
+    fast = run(case_of(facts), rules)
+    assert any(read)
+    monkeypatch.setattr(engine, "matches_of", lambda *args: None)  # every message as JSON
+    slow = run(case_of(facts), rules)
+    assert statuses(fast) == {"x": "triggered", "n": "triggered", "j": "triggered", "s": "triggered"}
+    assert render([fast]) == render([slow])

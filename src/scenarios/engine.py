@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import sys
 import zlib
 from typing import Callable, Iterable, Optional, Protocol
@@ -116,10 +117,12 @@ class _Host:
     def __init__(self) -> None:
         self.handles: dict = {}  # ruleset name -> the engine's handle
         self.actions: dict = {}  # ruleset name -> {rule name: action, or None for none}
+        self.keyed: dict = {}  # ruleset name -> {rule name: the aliases of its matches}
 
     def register(self, name: str, rules: dict, actions: dict) -> None:
         self.handles[name] = _durable.create_ruleset(name, json.dumps(rules, ensure_ascii=False))
         self.actions[name] = actions
+        self.keyed[name] = {rule: action.keys for rule, action in actions.items() if action is not None and action.keys}
 
     def assert_facts(self, name: str, facts: list) -> None:
         """Facts of one session in one call, then every action they enabled.
@@ -147,12 +150,18 @@ class _Host:
         actions = self.actions[name]
         started = _durable.start_action_for_state(handle, state)
         messages = started[1] if started else None
+        keyed = self.keyed[name]
         while messages:
             try:
-                for rule, frames in json.loads(messages).items():
-                    action = actions[rule]
-                    if action is not None:
-                        action(frames, handle)
+                read = matches_of(messages, keyed, actions)
+                if read is not None:
+                    for rule, sid, tuples in read:
+                        actions[rule].take(sid, tuples, handle)
+                else:
+                    for rule, frames in json.loads(messages).items():
+                        action = actions[rule]
+                        if action is not None:
+                            action(frames, handle)
             except BaseException:
                 _durable.abandon_action(handle, state)
                 raise
@@ -163,6 +172,65 @@ class _Host:
 
 
 _NOT_HANDLED, _OBSERVED = 1, 2  # durable-rules' result codes (rules.h ERR_EVENT_*)
+
+# What the engine hands an action is the JSON of the matched facts, as they were given
+# to it, in frames: {"r3":[{"m":{fact}},{"m":{fact}}],"r7":[...]}. Every engine fact
+# of a case or a derivation is json.dumps({"ty": ..., "fid": ..., ...}) (compile.encode)
+# with its default separators (", ", ": ") and no nested object, and every rule has a
+# cap, so its frames are a list. Inside a JSON string every quote is escaped, so:
+_RULE = re.compile(r'(?:\A\{|\],)"([^"\\]*)":\[')  # a rule's frames begin: `],"` only ends a rule's list
+_FRAME = re.compile(r'(?:\[|\},)\{"')  # a frame begins (a fact's lists hold no object)
+_ALIASED_FACT = re.compile(r'"([^"\\]*)":\{"ty": "(?:[^"\\]|\\.)*", "fid": "((?:[^"\\]|\\.)*)"')
+_SID = re.compile(r'"sid": "((?:[^"\\]|\\.)*)"')
+
+
+def matches_of(messages: str, keyed: dict, actions: dict) -> Optional[list]:
+    """The matches a message gives rules (`keyed`: rule -> the aliases of its case and
+    derived facts), read from its text: [(rule, sid, [tuple of fids per frame])], in
+    the message's order. None (read the JSON) when a rule of the message has an
+    action but no aliases, or when what is read does not add up (each frame one fact
+    of each alias). Measured: json.loads of the frames was 16% of a 10k-fact run of
+    1,000 rules; reading their fids so takes an eighth of its time."""
+    if not messages.endswith("]}"):
+        return None
+    starts = list(_RULE.finditer(messages))
+    if not starts or messages.count('],"') + 1 != len(starts):
+        return None
+    out = []
+    for i, start in enumerate(starts):
+        rule = start.group(1)
+        keys = keyed.get(rule)
+        if keys is None:
+            if actions.get(rule, False) is None:
+                continue  # a rule with no action (`open`)
+            return None
+        begin, end = start.end() - 1, starts[i + 1].start() if i + 1 < len(starts) else len(messages)
+        sid = _SID.search(messages, begin, end)
+        frames = len(_FRAME.findall(messages, begin, end))
+        if sid is None or not frames:
+            return None
+        if len(keys) == 1:
+            key = keys[0]
+            tuples = [(_unescaped(fid) if "\\" in fid else fid,) for alias, fid in _ALIASED_FACT.findall(messages, begin, end) if alias == key]
+            if len(tuples) != frames:
+                return None
+        else:
+            found = [(alias, fid) for alias, fid in _ALIASED_FACT.findall(messages, begin, end) if alias in keys]
+            if len(found) != frames * len(keys):
+                return None
+            tuples = []
+            for f in range(0, len(found), len(keys)):
+                frame = dict(found[f : f + len(keys)])
+                if len(frame) != len(keys):
+                    return None
+                tuples.append(tuple(_unescaped(frame[a]) for a in keys))
+        out.append((rule, _unescaped(sid.group(1)), tuples))
+    return out
+
+
+def _unescaped(text: str) -> str:
+    """A JSON string's content as the text it stands for."""
+    return json.loads('"' + text + '"') if "\\" in text else text
 
 
 def _assert_nested(handle: int, fact: dict) -> None:
@@ -195,6 +263,17 @@ def _dispatch(runs: tuple, aliases: tuple) -> Callable:
                 tuples = [(frame[key]["fid"],) for frame in frames]
             else:
                 tuples = [tuple([frame[a]["fid"] for a in keys]) for frame in frames]
+        except BaseException as exc:  # surfaced after the assert returns
+            handler.error = exc
+            return
+        take(sid, tuples, handle)
+
+    def take(sid: str, tuples: list, handle: int) -> None:
+        """The matches of the rule: a tuple of fids each, in the aliases' order."""
+        handler = _handlers.get(sid)
+        if handler is None or handler.error is not None:
+            return
+        try:
             for n in collectors:
                 handler.collect(n, [fids[0] for fids in tuples])
             if not bodies:
@@ -213,6 +292,8 @@ def _dispatch(runs: tuple, aliases: tuple) -> Callable:
         except BaseException as exc:  # surfaced after the assert returns
             handler.error = exc
 
+    action.take = take  # type: ignore[attr-defined]
+    action.keys = keys  # type: ignore[attr-defined]
     return action
 
 
