@@ -102,6 +102,15 @@ def passes(value: Any, op: str, operand: Any) -> bool:
     `operand` is a scalar, a tuple for `in`/`not_in`, a compiled pattern for `matches`
     and a bool for `exists`. A missing value fails every test but `exists: false`.
     """
+    if type(value) is str:  # the common case: a text equals only a text (so == says it)
+        if op == "eq" or op == "contains":
+            return value == operand
+        if op == "in":
+            return value in operand
+        if op == "ne":
+            return value != operand
+        if op == "not_in":
+            return value not in operand
     if op == "exists":
         return (value is not MISSING) == operand
     if value is MISSING:

@@ -23,13 +23,16 @@ def outside(case: Case, cond, as_of: datetime.date) -> str:
     match = cond.match if isinstance(cond, Count) else cond
     if not isinstance(match, Match):
         return ""
-    phrases = []
-    for fact in sorted(candidates(case, match), key=lambda f: f.id):  # whatever the file's order
-        why = _why_out(fact, match, as_of)  # first: most facts are in the run, and it is cheaper
+    w = match.window
+    start = months_back(as_of, w.within) if w is not None and w.within is not None else None
+    out = []
+    for fact in candidates(case, match):
+        why = _why_out(fact, match, as_of, start)  # first: most facts are in the run, and it is cheaper
         if why and selects(match, fact):
-            phrases.append(f"{fact.id} {why}")
-    if not phrases:
+            out.append((fact.id, why))
+    if not out:
         return ""
+    phrases = [f"{fid} {why}" for fid, why in sorted(out)]  # by id, whatever the file's order (ids are unique)
     shown = phrases[:LISTED]
     more = f"; and {len(phrases) - LISTED} more" if len(phrases) > LISTED else ""
     return "; " + "; ".join(shown) + more
@@ -88,8 +91,10 @@ def selects(match: Match, fact) -> bool:
     return alts is None or any(a.value is not False for a in alts)
 
 
-def _why_out(fact, match: Match, as_of: datetime.date) -> Optional[str]:
-    known = fact.known
+def _why_out(fact, match: Match, as_of: datetime.date, start: Optional[datetime.date]) -> Optional[str]:
+    """Why the run leaves out a fact the match selects; `start`: the first day of the
+    match's `within` window as of `as_of` (None without one)."""
+    known = fact.reported if fact.reported is not None else fact.date
     if known is not None and known > as_of:
         if fact.reported is not None and fact.reported != fact.date:
             return f"matches but is reported only on {fact.reported.isoformat()}, after {as_of.isoformat()}"
@@ -100,7 +105,6 @@ def _why_out(fact, match: Match, as_of: datetime.date) -> Optional[str]:
     if fact.date is None:
         return "matches but has no date, and the window needs one"
     if w.within is not None:
-        start = months_back(as_of, w.within)
         if fact.date < start:
             amount, unit = w.within
             span = {"d": "day", "w": "week", "m": "month", "y": "year"}[unit]
