@@ -21,49 +21,89 @@ MAX_RERUNS = 256  # candidate facts re-run for critical facts; beyond this, none
 MAX_RERUN_SESSIONS = 4096  # and engine sessions those re-runs may take (facts x worlds)
 
 
-def cone(program: Program, iid: str) -> set:
-    """The item and every item it depends on, positively or not."""
+def cone(program: Program, iid: str, refs: Optional[dict] = None) -> set:
+    """The item and every item it depends on, positively or not; `refs` (from
+    `references`) saves reading each item's conditions again."""
+    refs = refs if refs is not None else references(program)
     seen = {iid}
     stack = [iid]
     while stack:
-        item = program.items[stack.pop()]
-        for c in walk(item.when):
-            if isinstance(c, ItemRef) and c.id not in seen:
-                seen.add(c.id)
-                stack.append(c.id)
+        for other in refs[stack.pop()]:
+            if other not in seen:
+                seen.add(other)
+                stack.append(other)
     return seen
 
 
-def monotone(program: Program, items: set) -> bool:
-    """Whether removing a fact can only take derivations away in these items, in a way
-    `necessary` can follow: no `not`, no `at_most`, an `of` only over matches and
-    references, and no cycle (support must be well-founded)."""
-    for iid in items:
-        for c in walk(program.items[iid].when):
-            if isinstance(c, Not) or (isinstance(c, (Count, Of)) and c.at_most is not None):
-                return False
-            if isinstance(c, Of) and not all(isinstance(x, (Match, ItemRef)) for x in c.conditions):
-                return False
-    for iid in items:
-        for c in walk(program.items[iid].when):
-            if isinstance(c, ItemRef) and c.id in items and reaches(program, c.id, iid, items):
-                return False
+def references(program: Program) -> dict:
+    """item id -> the ids of the items its conditions refer to."""
+    return {iid: list(dict.fromkeys(c.id for c in walk(item.when) if isinstance(c, ItemRef))) for iid, item in program.items.items()}
+
+
+def exact_items(program: Program) -> tuple[dict, dict]:
+    """(item id -> its cone, item id -> whether `necessary` is exact for it): whether
+    removing a fact can only take derivations away in its cone, in a way `necessary`
+    can follow: no `not`, no `at_most`, an `of` only over matches and references, and
+    no cycle (support must be well-founded). Each item is looked at once, and the
+    cycles are found once (a chain of 300 items took 21 s item by item)."""
+    refs = references(program)
+    unfit = {iid for iid, item in program.items.items() if not _monotone_alone(item)} | on_cycles(refs)
+    cones = {iid: cone(program, iid, refs) for iid in program.items}
+    return cones, {iid: unfit.isdisjoint(c) for iid, c in cones.items()}
+
+
+def _monotone_alone(item) -> bool:
+    for c in walk(item.when):
+        if isinstance(c, Not) or (isinstance(c, (Count, Of)) and c.at_most is not None):
+            return False
+        if isinstance(c, Of) and not all(isinstance(x, (Match, ItemRef)) for x in c.conditions):
+            return False
     return True
 
 
-def reaches(program: Program, start: str, goal: str, items: set) -> bool:
-    """Whether item `goal` can be reached from item `start` through references among `items`."""
-    seen = {start}
-    stack = [start]
-    while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        for c in walk(program.items[node].when):
-            if isinstance(c, ItemRef) and c.id in items and c.id not in seen:
-                seen.add(c.id)
-                stack.append(c.id)
-    return False
+def on_cycles(refs: dict) -> set:
+    """The items on a cycle of references (one that refers to itself included):
+    Tarjan's strongly connected components, without recursion."""
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    found: set = set()
+    counter = 0
+    for root in refs:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            targets = refs.get(node, ())
+            if i < len(targets):
+                work.append((node, i + 1))
+                nxt = targets[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    component.append(w)
+                    if w == node:
+                        break
+                if len(component) > 1 or node in refs.get(node, ()):
+                    found.update(component)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return found
 
 
 def necessary(run: SessionView, iid: str, memo: dict) -> frozenset:

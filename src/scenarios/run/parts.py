@@ -64,8 +64,7 @@ def run_worlds(args: tuple) -> WorldsPart:
 def worlds_part(program: Program, case: Case, facts: list, cs: list, as_of: datetime.date, explain_id: Optional[str], start: int, stop: int) -> WorldsPart:
     """The worlds start..stop-1, run one after another."""
     world_list = list(itertools.islice(enumerate_worlds(cs), start, stop))
-    cones = {iid: critical.cone(program, iid) for iid in program.items}
-    exact = {iid: critical.monotone(program, cones[iid]) for iid in program.items}
+    cones, exact = critical.exact_items(program)
     states = {iid: ItemState() for iid in program.items}
     part = WorldsPart(start, stop, states, {})
     found = part.found
