@@ -167,6 +167,7 @@ class Program:
     as_of: Optional[datetime.date] = None
     since: Optional[datetime.date] = None  # a program for the days since..as_of (a timeline)
     buckets: dict = field(default_factory=dict)  # PatternKey -> index in `sets` of its bucket flag (see bucket_patterns)
+    type_buckets: dict = field(default_factory=dict)  # engine type -> its type bucket (see bucket_types); empty: none
     fire_plans: dict = field(default_factory=dict, compare=False, repr=False)  # (item, body) -> run.session's plan of its firings
 
     @property
@@ -395,6 +396,7 @@ def compile_program(rulesets: list, as_of: datetime.date, since: Optional[dateti
                 program.collectors.setdefault(key, len(program.collectors))
                 note_pattern(program, c, key)
     share_copies(program)
+    bucket_types(program)
     in_sets = len(program.sets)
     bucket_patterns(program)
     program.plans = encoding_plans(program)
@@ -410,6 +412,26 @@ def compile_program(rulesets: list, as_of: datetime.date, since: Optional[dateti
             program.definition = engine_definition(program)
     check_limits(program)
     return program
+
+
+TYPES_AT_ROOT = 384  # engine types tested at the root of the network at most (see bucket_types)
+TYPE_BUCKETS = 256
+
+
+def bucket_types(program: Program) -> None:
+    """Facts of many types (and many items' derivations) under type buckets.
+
+    Every pattern starts with a test of its type, and those tests are children of the
+    engine's root node, of which it holds 511 at most (a 512th made it loop forever,
+    see `limits`). Past TYPES_AT_ROOT types, each engine fact also carries `tb`, its
+    type's bucket (one of TYPE_BUCKETS, given in the sorted order of the types), and a
+    pattern tests `tb` before its type: the root holds the buckets, each bucket a few
+    types. Programs with fewer types keep the network they had."""
+    types = {key.ty for key in program.collectors if key.ty not in program.groups}
+    types.update(fact_type(t) for t in program.fact_types)
+    if len(types) <= TYPES_AT_ROOT:
+        return
+    program.type_buckets = {ty: i % TYPE_BUCKETS for i, ty in enumerate(sorted(types))}
 
 
 BUCKETS_FROM = 64  # patterns of one type from which they go under bucket flags
@@ -498,7 +520,7 @@ def check_limits(program: Program) -> None:
 
     properties = {}
     for ty, plan in program.plans.items():
-        count = 4 + plan.window + (program.copies.get(ty, 1) > 1) + sum(len(f) for _, _, f in plan.fields) + len(plan.regexes) + len(plan.sets) + len(plan.flags) + len(plan.joins)
+        count = 4 + bool(program.type_buckets) + plan.window + (program.copies.get(ty, 1) > 1) + sum(len(f) for _, _, f in plan.fields) + len(plan.regexes) + len(plan.sets) + len(plan.flags) + len(plan.joins)
         properties[ty] = (count, first_of_type.get(ty) or next(iter(program.items)))
     limits.check(program.definition, owner, properties, place)
 
@@ -659,6 +681,8 @@ def test_expression(program: Program, t: Test) -> dict:
 def alpha_expression(program: Program, key: PatternKey) -> list:
     """The engine expression of a pattern's tests on one fact: type, literals, window."""
     parts: list = [{program.groups[key.ty]: 1} if key.ty in program.groups else {"ty": key.ty}]
+    if key.ty in program.type_buckets:
+        parts.insert(0, {"tb": program.type_buckets[key.ty]})
     if key in program.buckets:
         parts.append({f"q{program.buckets[key]}": 1})
     parts.extend(test_expression(program, t) for t in key.tests)
@@ -716,7 +740,7 @@ def engine_definition(program: Program) -> dict:
                 alpha = alpha_expression(program, p.key)
                 # join tests right after the type (and bucket): durable-rules 2.0.28
                 # drops a join test that follows an $or in the same pattern (measured here)
-                h = 2 if p.key in program.buckets else 1
+                h = 1 + (p.key in program.buckets) + (p.key.ty in program.type_buckets)
                 parts = alpha[:h]
                 for key, other, other_key in p.joins:
                     jf = program.symbols[key] + "j"
@@ -739,9 +763,11 @@ def engine_definition(program: Program) -> dict:
     bucket_flags = {f"q{i}" for i in program.buckets.values()}
 
     def head(expr: dict) -> int:
-        """How many tests the tree goes after: the type, and the bucket flag if any."""
+        """How many tests the tree goes after: the type (after its type bucket, if
+        any), and the bucket flag if any."""
         parts = parts_of(expr)
-        return 2 if len(parts) > 1 and next(iter(parts[1])) in bucket_flags else 1
+        h = 2 if "tb" in parts[0] else 1
+        return h + 1 if len(parts) > h and next(iter(parts[h])) in bucket_flags else h
 
     by_type: dict = {}
     for n, rule in enumerate(shared.values()):
@@ -1022,7 +1048,9 @@ def encode_routed(program: Program, ty: str, fid: str, values: dict, date: Optio
         return [], False, ()  # most facts of a large case: decided before any token is made
     shared = plan.shared_index is None or plan.shared_index.admits(values, day)
     spread = tuple(jf for jf, screens in plan.spread_index if screens.admits(values, day)) if plan.spread_index else ()
-    base: dict[str, Any] = {"ty": ty, "fid": fid}
+    base: dict[str, Any] = {"ty": ty, "fid": fid}  # these two first: engine.matches_of reads them so
+    if program.type_buckets:
+        base["tb"] = program.type_buckets.get(ty, -1)
     for flag in plan.flags:
         base[flag] = 1
     if day is not None and plan.window:

@@ -35,8 +35,8 @@ from .errors import InputError, Problem
 
 MAX_VALUE_CHILDREN = 511
 # Root slots held back: the product's sink rule took two (a test of `fid`, a type
-# `!never`) until the engine was called directly; the bound on distinct types stays
-# where it was (508) until type buckets lift it (docs/benchmarks.md, round 3).
+# `!never`) until the engine was called directly. Past compile.TYPES_AT_ROOT types,
+# patterns test a type bucket first (compile.bucket_types), and the root holds those.
 ROOT_RESERVED = 2
 MAX_ABSENCE_CHILDREN = 127
 MAX_BETAS = 255
