@@ -843,7 +843,6 @@ class Screens:
         self.windows = list(dict.fromkeys((lo, hi) for key, tokens, lo, hi in screens))
         self.by_key: dict = {}  # key -> token -> the windows of the patterns that want it
         self.by_day: dict = {}  # day -> `day_state(day)`, as days are met
-        self.free_by_day: dict = {}  # day -> whether a pattern with no screen takes that day
         for key, tokens, lo, hi in screens:
             if tokens is not None:
                 index = self.by_key.setdefault(key, {})
@@ -869,27 +868,16 @@ class Screens:
             self.by_day[day] = state
         return state
 
-    def passes(self, tokens_of: dict, day: Optional[int]) -> bool:
-        """Whether some pattern may match the fact: a cheap, conservative test on one
-        equality and the window of each pattern (the engine does the matching).
-        `tokens_of` holds the fact's tokens of each key a pattern tests for equality."""
-        if self.takes_any(day):
-            return True
-        for key, index in self.by_key.items():
-            for t in tokens_of.get(key) or ():
-                windows = index.get(t)
-                if windows is not None and _some_within(windows, day):
-                    return True
-        return False
-
     def admits(self, values: dict, day: Optional[int]) -> bool:
-        """`passes`, from the fact's values (no tokens made for text, the common case):
-        most facts of a large case are screened out here, so it is kept lean."""
+        """Whether some pattern may match the fact: a cheap, conservative test on one
+        equality and the window of each pattern (the engine does the matching), from
+        the fact's values (no token made for text, the common case). Most facts of a
+        large case are screened out here, so it is kept lean."""
         state = self.by_day.get(day)
         if state is None:
             state = self.day_state(day)
-        if state is not TOKENS:
-            return state is SOME_PATTERN
+        if state != TOKENS:
+            return state == SOME_PATTERN
         for key, index in self.by_key.items():
             v = values.get(key, MISSING)
             if v is MISSING:
@@ -904,13 +892,6 @@ class Screens:
                 if windows is not None and _some_within(windows, day):
                     return True
         return False
-
-    def takes_any(self, day: Optional[int]) -> bool:
-        """Whether a pattern with no equality to screen by takes facts of that day."""
-        free = self.free_by_day.get(day)
-        if free is None:
-            free = self.free_by_day[day] = any(_within(lo, hi, day) for lo, hi in self.free)
-        return free
 
 
 NO_PATTERN, SOME_PATTERN, TOKENS = 0, 1, 2  # Screens.day_state
