@@ -109,3 +109,15 @@ def test_a_long_case_with_an_error_in_its_second_half_is_located_as_before():
         assert problems and problems[0].line == bad[:cut].count("\n") + 1
     else:
         raise AssertionError("a broken case was read")
+
+
+def test_a_long_case_is_read_whole_when_no_thread_can_be_started(monkeypatch):
+    import threading
+
+    def refuse(self):
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    text = generate(30_000)[0]
+    assert reading.in_halves(text) is None
+    assert len(case_from_text(text).facts) == len(whole(text)["facts"])

@@ -126,7 +126,10 @@ def in_halves(text: str) -> Any:
             pass
 
     worker = threading.Thread(target=read_second, name="read-second-half", daemon=True)
-    worker.start()
+    try:
+        worker.start()
+    except RuntimeError:  # no thread to be had (a process limit): read the whole
+        return None
     try:
         first = yaml_rs.loads(text[:cut], parse_datetime=False, alias_limits=ALIAS_LIMITS)
     except Exception:
