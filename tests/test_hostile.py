@@ -556,6 +556,8 @@ def ruleset_of(kind: str, n: int) -> str:
         body = [f"  - {{id: i{k}, when: {{match: t{k}}}}}" for k in range(n)]
     elif kind == "chain":  # each indicator references the one before: n item types
         body = ["  - {id: i0, when: {match: attack}}"] + [f"  - {{id: i{k}, when: {{indicator: i{k - 1}}}}}" for k in range(1, n)]
+    elif kind == "lists":  # n type lists, each a test at the engine's root
+        body = [f"  - {{id: i{k}, when: {{match: [a{k}, b{k}]}}}}" for k in range(n)]
     elif kind == "items":  # n engine rules on one type
         body = [f"  - {{id: i{k}, when: {{match: attack, where: {{n: {k}}}}}}}" for k in range(n)]
     elif kind == "shared":  # n rules sharing the pattern of one indicator
@@ -571,7 +573,7 @@ def ruleset_of(kind: str, n: int) -> str:
     return "ruleset: big\nindicators:\n" + "\n".join(body) + "\n"
 
 
-@pytest.mark.parametrize("kind,n", [("items", 4100), ("shared", 255), ("all", 17), ("ne", 8), ("keys", 84)])
+@pytest.mark.parametrize("kind,n", [("items", 4100), ("lists", 600), ("shared", 255), ("all", 17), ("ne", 8), ("keys", 84)])
 def test_what_the_engine_cannot_hold_is_refused_at_once_by_check_and_run(files, kind, n):
     (files / "big.yaml").write_text(ruleset_of(kind, n))
     (files / "case.yaml").write_text(ENGINE_CASE + "".join(f"  - {{id: k, type: attack, {', '.join(f'k{k}: y' for k in range(n))}}}\n" for _ in [0] if kind == "keys"))

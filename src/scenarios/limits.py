@@ -146,7 +146,7 @@ class Network:
             raise _Over(f"more than {MAX_ABSENCE_CHILDREN} absence tests under one engine node; the engine takes at most {MAX_ABSENCE_CHILDREN}")
         if not absent and size > MAX_VALUE_CHILDREN - (ROOT_RESERVED if parent is self.root else 0):
             if parent is self.root:
-                raise _Over(f"more than {MAX_VALUE_CHILDREN - 3} distinct fact types and referenced items in one run; the engine takes at most {MAX_VALUE_CHILDREN} tests under one node (beyond, it hangs)")
+                raise _Over(f"more than {MAX_VALUE_CHILDREN - 3} tests at the root of the engine's network in one run (one for each type list `match: [a, b]`, and one for each distinct fact type and referenced item, or past 384 of those one for each of their 256 buckets); the engine takes at most {MAX_VALUE_CHILDREN} tests under one node (beyond, it hangs)")
             raise _Over(f"more than {MAX_VALUE_CHILDREN} tests under one engine node (many values of one key, or many in: values); the engine hangs beyond {MAX_VALUE_CHILDREN}")
         return child
 
