@@ -192,46 +192,7 @@ def stratify(items: dict) -> dict:
         for target, negative in references(item.when, False):
             if target in items:  # an unknown id is reported on its own
                 edges[iid].append((target, negative))
-    # Tarjan's strongly connected components, iteratively
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    on_stack: set[str] = set()
-    stack: list[str] = []
-    component: dict[str, int] = {}
-    comps: list[list[str]] = []
-    counter = itertools.count()
-    for root in items:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, pos = work.pop()
-            if pos == 0:
-                index[node] = low[node] = next(counter)
-                stack.append(node)
-                on_stack.add(node)
-            succ = edges[node]
-            if pos < len(succ):
-                work.append((node, pos + 1))
-                nxt = succ[pos][0]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                comp = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    component[w] = len(comps)
-                    comp.append(w)
-                    if w == node:
-                        break
-                comps.append(comp)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    comps = components(edges, lambda node: [target for target, _ in edges[node]])
     problems = []
     for comp in comps:
         members = set(comp)
@@ -265,6 +226,50 @@ def stratify(items: dict) -> dict:
         for a in comp:
             stratum[a] = level
     return stratum
+
+
+def components(nodes, successors) -> list[list]:
+    """The strongly connected components of a graph, each a list of nodes, those a
+    component depends on first (Tarjan's algorithm, without recursion: a chain of
+    thousands of items is deep)."""
+    index: dict = {}
+    low: dict = {}
+    on_stack: set = set()
+    stack: list = []
+    comps: list[list] = []
+    counter = itertools.count()
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            node, pos = work.pop()
+            if pos == 0:
+                index[node] = low[node] = next(counter)
+                stack.append(node)
+                on_stack.add(node)
+            succ = successors(node)
+            if pos < len(succ):
+                work.append((node, pos + 1))
+                nxt = succ[pos]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == node:
+                        break
+                comps.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return comps
 
 
 def cycle_path(edges: dict, start: str, end: str, members: set) -> list:

@@ -191,7 +191,7 @@ def matches_of(messages: str, keyed: dict, actions: dict) -> Optional[list]:
     of fids per frame])], in the message's order. None (parse the JSON) when a rule
     of the message has an action and another shape, or when what is read does not
     add up (each frame one fact of each alias, in one order). Measured on the 52 MB
-    of frames of 10k facts x 1,000 rules: json.loads 2.07 s, this 0.4 s."""
+    of frames of 10k facts x 1,000 rules: json.loads 1.67-2.10 s, this 0.51 s."""
     if not messages.startswith('{"') or not messages.endswith("]}"):
         return None
     bounds = [0]

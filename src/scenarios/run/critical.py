@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 from typing import Optional
 
-from ..compile import Program
+from ..compile import Program, components
 from ..model import Case, Count, ItemRef, Match, Not, Of, walk
 from ..worlds import choices, enumerate_worlds, views, visible
 from .known import in_run
@@ -62,47 +62,11 @@ def _monotone_alone(item) -> bool:
 
 
 def on_cycles(refs: dict) -> set:
-    """The items on a cycle of references (one that refers to itself included):
-    Tarjan's strongly connected components, without recursion."""
-    index: dict = {}
-    low: dict = {}
-    on_stack: set = set()
-    stack: list = []
+    """The items on a cycle of references (one that refers to itself included)."""
     found: set = set()
-    counter = 0
-    for root in refs:
-        if root in index:
-            continue
-        work = [(root, 0)]
-        while work:
-            node, i = work.pop()
-            if i == 0:
-                index[node] = low[node] = counter
-                counter += 1
-                stack.append(node)
-                on_stack.add(node)
-            targets = refs.get(node, ())
-            if i < len(targets):
-                work.append((node, i + 1))
-                nxt = targets[i]
-                if nxt not in index:
-                    work.append((nxt, 0))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            if low[node] == index[node]:
-                component = []
-                while True:
-                    w = stack.pop()
-                    on_stack.discard(w)
-                    component.append(w)
-                    if w == node:
-                        break
-                if len(component) > 1 or node in refs.get(node, ()):
-                    found.update(component)
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
+    for comp in components(refs, refs.__getitem__):
+        if len(comp) > 1 or comp[0] in refs[comp[0]]:
+            found.update(comp)
     return found
 
 
